@@ -1,0 +1,9 @@
+export { type BlobStore, DirStore, TarStore } from "./blob-store.js";
+export { DEFAULT_LIMITS, type ExpansionLimits } from "./decompress.js";
+export { openDockerArchive } from "./docker-archive.js";
+export { FileTree } from "./file-tree.js";
+export { hostPlatform, openOciLayout, parsePlatform, selectPlatform } from "./oci-layout.js";
+export { normalizeEntryPath } from "./paths.js";
+export { openTarget, parseTarget, type TargetRef } from "./target.js";
+export type * from "./types.js";
+export { type WalkedFile, type WalkOptions, type WalkResult, walkImage } from "./walk.js";

@@ -1,0 +1,257 @@
+import { lstat, opendir, readFile, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { inputError } from "../model/index.js";
+import { DEFAULT_LIMITS, decompressed, type ExpansionLimits, newTap } from "./decompress.js";
+import { parseDigest } from "./digest.js";
+import { FileTree } from "./file-tree.js";
+import { basename, dirname, normalizeEntryPath } from "./paths.js";
+import { type EntryBodySink, readTar, type TarHeader } from "./tar.js";
+import type { ImageSource, LayeredImage, LayerRef, RootfsImage } from "./types.js";
+
+/**
+ * One streaming pass over every layer (or a rootfs directory), applying the layers as the runtime does
+ * and buffering only the files the caller asks for. See file-tree.ts for the layer semantics.
+ */
+
+export interface WalkOptions {
+  /** 0 = not wanted; otherwise the largest size (bytes) to buffer for this path */
+  capture(path: string): number;
+  warn(message: string): void;
+  limits?: ExpansionLimits;
+}
+
+export interface WalkedFile {
+  /** the path as asked for */
+  path: string;
+  /** the path after symlink resolution (equal to `path` for plain files) */
+  realPath: string;
+  content: Buffer;
+  layer?: string;
+  mode: number;
+}
+
+export interface WalkedLayer {
+  diffId: string;
+  digest?: string;
+  size: number;
+}
+
+export interface WalkResult {
+  files: WalkedFile[];
+  layers: WalkedLayer[];
+}
+
+/** Capture limit for files reached only through a symlink or hardlink of a wanted path. */
+const LINKED_MAX = 64 << 20;
+
+export async function walkImage(src: ImageSource, opts: WalkOptions): Promise<WalkResult> {
+  const first = await walkOnce(src, opts.capture, opts);
+  if (first.missing.size === 0) return collect(first.tree, first.layers, opts);
+  // A wanted path is a link to a file nobody asked for (etc/os-release -> ../usr/lib/os-release):
+  // walk again, this time also capturing the link targets. Rare, and bounded to one extra pass.
+  const missing = first.missing;
+  const capture = (p: string) => opts.capture(p) || (missing.has(p) ? LINKED_MAX : 0);
+  const second = await walkOnce(src, capture, opts);
+  return collect(second.tree, second.layers, opts);
+}
+
+interface Pass {
+  tree: FileTree;
+  layers: WalkedLayer[];
+  missing: Set<string>;
+}
+
+async function walkOnce(src: ImageSource, capture: (p: string) => number, opts: WalkOptions): Promise<Pass> {
+  const tree = new FileTree();
+  const missing = new Set<string>();
+  if (src.kind === "rootfs") {
+    await walkRootfs(src, tree, capture, opts);
+    findMissingLinks(tree, capture, missing);
+    return { tree, layers: [], missing };
+  }
+  const layers: WalkedLayer[] = [];
+  for (const layer of src.layers) layers.push(await walkLayer(layer, tree, capture, missing, opts));
+  findMissingLinks(tree, capture, missing);
+  return { tree, layers, missing };
+}
+
+function findMissingLinks(tree: FileTree, capture: (p: string) => number, missing: Set<string>): void {
+  for (const [path, entry] of tree.entries()) {
+    if (entry.kind !== "symlink" || capture(path) === 0) continue;
+    const real = tree.resolve(path);
+    if (real === undefined) continue;
+    const target = tree.get(real);
+    if (!target || (target.kind === "file" && !target.content)) missing.add(real);
+  }
+}
+
+async function walkLayer(
+  layer: LayerRef,
+  tree: FileTree,
+  capture: (p: string) => number,
+  missing: Set<string>,
+  opts: WalkOptions,
+): Promise<WalkedLayer> {
+  const i = layer.index;
+  const blobTap = newTap(layer.digest ? parseDigest(layer.digest, layer.where).node : "sha256");
+  const plainTap = newTap();
+  const onEntry = (h: TarHeader): EntryBodySink | undefined => {
+    const p = normalizeEntryPath(h.path);
+    if (p === undefined) {
+      opts.warn(`${layer.where}: skipped entry "${h.path}" that escapes the image root`);
+      return undefined;
+    }
+    if (p === "") return undefined;
+    const base = basename(p);
+    if (base.startsWith(".wh.")) {
+      const victim = base.slice(4);
+      if (base === ".wh..wh..opq") tree.opaque(dirname(p), i);
+      else if (victim !== "" && victim !== "." && victim !== "..")
+        tree.whiteout(dirname(p) ? `${dirname(p)}/${victim}` : victim, i);
+      return undefined;
+    }
+    switch (h.type) {
+      case "dir":
+        tree.dir(p, i);
+        return undefined;
+      case "symlink":
+        tree.put(p, { kind: "symlink", layer: i, mode: h.mode, size: 0, target: h.linkname });
+        return undefined;
+      case "hardlink":
+        return hardlink(tree, p, h, i, capture, missing);
+      case "file":
+        return regularFile(tree, p, h, i, capture, opts, layer.where);
+      default:
+        // devices, fifos: recorded as "something else is here now", never read
+        tree.replaceUntracked(p, i);
+        return undefined;
+    }
+  };
+  await readTar(decompressed(await layer.open(), layer.where, blobTap, plainTap, opts.limits ?? DEFAULT_LIMITS), onEntry, layer.where);
+  const diffId = `sha256:${plainTap.hash.digest("hex")}`;
+  const blobDigest = layer.digest ? `${layer.digest.split(":")[0]}:${blobTap.hash.digest("hex")}` : undefined;
+  if (layer.digest && blobDigest !== layer.digest)
+    throw inputError(`${layer.where}: blob digest mismatch: expected ${layer.digest}, content is ${blobDigest}`);
+  if (layer.size !== undefined && layer.size !== blobTap.bytes)
+    throw inputError(`${layer.where}: blob is ${blobTap.bytes} bytes but the manifest says ${layer.size}`);
+  if (layer.diffId && diffId !== layer.diffId)
+    throw inputError(`${layer.where}: diffID mismatch: config says ${layer.diffId}, layer content is ${diffId}`);
+  return { diffId, digest: layer.digest, size: blobTap.bytes };
+}
+
+function hardlink(
+  tree: FileTree,
+  p: string,
+  h: TarHeader,
+  i: number,
+  capture: (p: string) => number,
+  missing: Set<string>,
+): undefined {
+  const target = normalizeEntryPath(h.linkname);
+  const te = target ? tree.get(target) : undefined;
+  if (te?.kind === "file" && te.content) tree.put(p, { ...te, layer: i });
+  else if (capture(p) > 0 && target) {
+    tree.put(p, { kind: "file", layer: i, mode: h.mode, size: 0 });
+    missing.add(target);
+  } else tree.replaceUntracked(p, i);
+  return undefined;
+}
+
+function regularFile(
+  tree: FileTree,
+  p: string,
+  h: TarHeader,
+  i: number,
+  capture: (p: string) => number,
+  opts: WalkOptions,
+  where: string,
+): EntryBodySink | undefined {
+  const max = capture(p);
+  if (max === 0 || h.sparse) {
+    if (max > 0) opts.warn(`${where}: ${p} is a sparse file; not read`);
+    tree.replaceUntracked(p, i);
+    return undefined;
+  }
+  if (h.size > max) {
+    opts.warn(`${where}: ${p} is ${h.size} bytes, over the ${max}-byte limit for this file; skipped`);
+    tree.replaceUntracked(p, i);
+    return undefined;
+  }
+  const buf = Buffer.allocUnsafe(h.size);
+  let off = 0;
+  const put = () => tree.put(p, { kind: "file", layer: i, mode: h.mode, size: h.size, content: buf });
+  if (h.size === 0) {
+    put();
+    return undefined;
+  }
+  return {
+    data(chunk) {
+      chunk.copy(buf, off);
+      off += chunk.length;
+    },
+    end: put,
+  };
+}
+
+async function walkRootfs(src: RootfsImage, tree: FileTree, capture: (p: string) => number, opts: WalkOptions) {
+  const skipTop = new Set(["proc", "sys", "dev"]);
+  const stack = [""];
+  while (stack.length) {
+    const rel = stack.pop()!;
+    let dir: Awaited<ReturnType<typeof opendir>>;
+    try {
+      dir = await opendir(join(src.root, rel), { bufferSize: 256 });
+    } catch (err) {
+      opts.warn(`${join(src.root, rel)}: cannot read directory (${(err as NodeJS.ErrnoException).code})`);
+      continue;
+    }
+    for await (const d of dir) {
+      const p = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) {
+        if (!(rel === "" && skipTop.has(d.name))) stack.push(p);
+      } else if (d.isSymbolicLink()) {
+        const target = await readlink(join(src.root, p)).catch(() => undefined);
+        if (target !== undefined) tree.put(p, { kind: "symlink", layer: 0, mode: 0o777, size: 0, target });
+      } else if (d.isFile()) {
+        const max = capture(p);
+        if (max === 0) continue;
+        const full = join(src.root, p);
+        const st = await lstat(full).catch(() => undefined);
+        if (!st) continue;
+        if (st.size > max) {
+          opts.warn(`${full}: ${st.size} bytes, over the ${max}-byte limit for this file; skipped`);
+          continue;
+        }
+        const content = await readFile(full).catch((err: NodeJS.ErrnoException) => {
+          opts.warn(`${full}: cannot read (${err.code})`);
+          return undefined;
+        });
+        if (content) tree.put(p, { kind: "file", layer: 0, mode: st.mode, size: st.size, content });
+      }
+    }
+  }
+}
+
+function collect(tree: FileTree, layers: WalkedLayer[], opts: WalkOptions): WalkResult {
+  const files: WalkedFile[] = [];
+  for (const [path, entry] of tree.entries()) {
+    if (opts.capture(path) === 0) continue;
+    let real = path;
+    let target = entry;
+    if (entry.kind === "symlink") {
+      const r = tree.resolve(path);
+      const t = r === undefined ? undefined : tree.get(r);
+      if (r === undefined || !t) {
+        if (r === undefined) opts.warn(`${path}: symlink loop or too many links; skipped`);
+        continue;
+      }
+      real = r;
+      target = t;
+    }
+    if (target.kind !== "file" || !target.content) continue;
+    files.push({ path, realPath: real, content: target.content, layer: layers[target.layer]?.diffId, mode: target.mode });
+  }
+  return { files, layers };
+}
+
+export type { LayeredImage };

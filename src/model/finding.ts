@@ -1,0 +1,54 @@
+import type { Inventory, Location } from "./package.js";
+
+export type Severity = "critical" | "high" | "medium" | "low" | "unknown";
+export const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low", "unknown"];
+
+export type FixStatus = "fixed" | "affected" | "will_not_fix" | "fix_deferred" | "end_of_life" | "unknown";
+
+export interface Cvss {
+  source: string;
+  version: string;
+  vector: string;
+  score: number;
+}
+
+export interface VulnerabilityFinding {
+  kind: "vulnerability";
+  id: string;
+  aliases: string[];
+  severity: Severity;
+  package: string;
+  installedVersion: string;
+  fixedVersion?: string;
+  status: FixStatus;
+  cvss: Cvss[];
+  epss?: number;
+  kev: boolean;
+  title?: string;
+  references: string[];
+  dataSource: string;
+}
+
+export interface LocatedFinding {
+  kind: "secret" | "malware" | "misconfig";
+  id: string;
+  severity: Severity;
+  title?: string;
+  location?: Location;
+  match?: string;
+  evidence?: string;
+}
+
+export type Finding = VulnerabilityFinding | LocatedFinding;
+
+export interface SuppressedFinding {
+  finding: Finding;
+  reason: string;
+}
+
+export interface Report extends Inventory {
+  findings: Finding[];
+  suppressed: SuppressedFinding[];
+  summary: Record<Severity, number>;
+  metadata: { tool: "airbag"; version: string; db?: unknown; durationMs: number };
+}

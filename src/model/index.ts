@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export * from "./finding.js";
+export * from "./package.js";
