@@ -60,6 +60,7 @@ export async function parseTarget(raw: string): Promise<TargetRef> {
   // bare argument: a path on disk is sniffed, anything else is an image reference
   const split = await splitPathRef(raw);
   if (await exists(split.path)) return { kind: await sniffKind(split.path), ...split, raw };
+  if (/^(\.{0,2}\/|~)|\.(tar|tgz|tar\.gz|json)$/.test(raw)) throw inputError(`${raw}: no such file or directory`);
   return { kind: "registry", path: raw, raw };
 }
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { VERSION } from "../version.js";
+import { type GlobalFlags, reportError } from "./run.js";
+import { registerSbom } from "./sbom.js";
+
+/** `airbag` — argument parsing only; every command calls into the library. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("airbag")
+    .description("Container security: image inventory, vulnerabilities, secrets, malware, CIS benchmark, runtime")
+    .version(VERSION)
+    .option("--debug", "print stack traces")
+    .option("-v, --verbose", "print every warning")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const flags = () => program.opts<GlobalFlags>();
+  registerSbom(program, flags);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and --version exit 0; everything else commander rejects is a usage error
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    return reportError(err, flags());
+  }
+}
+
+// run when executed directly (not when imported by tests)
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : "";
+if (invoked === fileURLToPath(import.meta.url)) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(err, {});
+    },
+  );
+}
