@@ -30,3 +30,31 @@ export interface Analyzer {
   /** must not throw on malformed content: report via ctx.warn and return what parsed */
   analyze(files: CapturedFile[], ctx: AnalyzerContext): Package[] | Promise<Package[]>;
 }
+
+/**
+ * For files too big or too many to buffer (executables, jars): the analyzer sees the bytes as they
+ * stream past and keeps only what it extracts. `wants` runs for every regular file of every layer, so it
+ * must be cheap (path suffix, size, mode bits). A consumer may stop early by returning false from `write`.
+ */
+export interface StreamConsumer<R = unknown> {
+  write(chunk: Buffer): boolean;
+  /** the extract of this file, or undefined when it held nothing of interest */
+  end(): R | undefined;
+}
+
+export interface StreamedFile<R = unknown> {
+  path: string;
+  layer?: string;
+  mode: number;
+  size: number;
+  result: R;
+}
+
+export interface StreamAnalyzer<R = unknown> {
+  name: string;
+  version: number;
+  wants(path: string, size: number, mode: number): boolean;
+  consume(path: string, size: number): StreamConsumer<R>;
+  /** turn the extracts of files present in the final image into packages; must not throw */
+  analyze(files: StreamedFile<R>[], ctx: AnalyzerContext): Package[] | Promise<Package[]>;
+}

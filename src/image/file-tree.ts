@@ -18,6 +18,8 @@ export interface TreeEntry {
   content?: Buffer;
   /** symlink target as written in the archive */
   target?: string;
+  /** extracts of streaming analyzers, by analyzer id (files only) */
+  results?: Record<string, unknown>;
 }
 
 interface Node {

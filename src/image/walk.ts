@@ -1,4 +1,5 @@
-import { lstat, opendir, readFile, readlink } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { lstat, opendir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { inputError } from "../model/index.js";
 import { DEFAULT_LIMITS, decompressed, type ExpansionLimits, newTap } from "./decompress.js";
@@ -13,9 +14,17 @@ import type { ImageSource, LayeredImage, LayerRef, RootfsImage } from "./types.j
  * and buffering only the files the caller asks for. See file-tree.ts for the layer semantics.
  */
 
+/** A streaming consumer factory (see catalog/analyzer.ts StreamAnalyzer), keyed by `id`. */
+export interface StreamTap {
+  id: string;
+  wants(path: string, size: number, mode: number): boolean;
+  consume(path: string, size: number): { write(chunk: Buffer): boolean; end(): unknown };
+}
+
 export interface WalkOptions {
   /** 0 = not wanted; otherwise the largest size (bytes) to buffer for this path */
   capture(path: string): number;
+  streams?: readonly StreamTap[];
   warn(message: string): void;
   limits?: ExpansionLimits;
 }
@@ -36,8 +45,19 @@ export interface WalkedLayer {
   size: number;
 }
 
+export interface StreamedResult {
+  path: string;
+  layer?: string;
+  mode: number;
+  size: number;
+  /** extracts by tap id */
+  results: Record<string, unknown>;
+}
+
 export interface WalkResult {
   files: WalkedFile[];
+  /** files of the final image that some stream tap extracted something from */
+  streamed: StreamedResult[];
   layers: WalkedLayer[];
 }
 
@@ -157,6 +177,61 @@ function hardlink(
   return undefined;
 }
 
+interface Feed {
+  write(chunk: Buffer): void;
+  /** the captured bytes and tap results, or undefined when nothing is kept */
+  end(): { content?: Buffer; results?: Record<string, unknown> } | undefined;
+}
+
+/** Fan one file's bytes out to the capture buffer and every tap that wants it. */
+function feedFor(p: string, size: number, mode: number, max: number, opts: WalkOptions, where: string): Feed | undefined {
+  const taps = opts.streams?.filter((t) => t.wants(p, size, mode)) ?? [];
+  const capturing = max > 0 && size <= max;
+  if (max > 0 && !capturing) opts.warn(`${where}: ${p} is ${size} bytes, over the ${max}-byte limit for this file; skipped`);
+  if (!capturing && taps.length === 0) return undefined;
+  const buf = capturing ? Buffer.allocUnsafe(size) : undefined;
+  let off = 0;
+  const active = taps.map((t) => {
+    try {
+      return { id: t.id, c: t.consume(p, size) as ReturnType<StreamTap["consume"]> | undefined };
+    } catch (err) {
+      opts.warn(`${where}: ${p}: ${t.id} failed: ${(err as Error).message}`);
+      return { id: t.id, c: undefined };
+    }
+  });
+  return {
+    write(chunk) {
+      if (buf) {
+        chunk.copy(buf, off);
+        off += chunk.length;
+      }
+      for (const a of active) {
+        if (!a.c) continue;
+        try {
+          if (!a.c.write(chunk)) a.c = a.c && { write: () => false, end: a.c.end.bind(a.c) };
+        } catch (err) {
+          opts.warn(`${where}: ${p}: ${a.id} failed: ${(err as Error).message}`);
+          a.c = undefined;
+        }
+      }
+    },
+    end() {
+      let results: Record<string, unknown> | undefined;
+      for (const a of active) {
+        if (!a.c) continue;
+        try {
+          const r = a.c.end();
+          if (r !== undefined) (results ??= {})[a.id] = r;
+        } catch (err) {
+          opts.warn(`${where}: ${p}: ${a.id} failed: ${(err as Error).message}`);
+        }
+      }
+      if (!buf && !results) return undefined;
+      return { content: buf, results };
+    },
+  };
+}
+
 function regularFile(
   tree: FileTree,
   p: string,
@@ -167,30 +242,26 @@ function regularFile(
   where: string,
 ): EntryBodySink | undefined {
   const max = capture(p);
-  if (max === 0 || h.sparse) {
+  if (h.sparse) {
     if (max > 0) opts.warn(`${where}: ${p} is a sparse file; not read`);
     tree.replaceUntracked(p, i);
     return undefined;
   }
-  if (h.size > max) {
-    opts.warn(`${where}: ${p} is ${h.size} bytes, over the ${max}-byte limit for this file; skipped`);
+  const feed = feedFor(p, h.size, h.mode, max, opts, where);
+  if (!feed) {
     tree.replaceUntracked(p, i);
     return undefined;
   }
-  const buf = Buffer.allocUnsafe(h.size);
-  let off = 0;
-  const put = () => tree.put(p, { kind: "file", layer: i, mode: h.mode, size: h.size, content: buf });
+  const finish = () => {
+    const kept = feed.end();
+    if (kept) tree.put(p, { kind: "file", layer: i, mode: h.mode, size: h.size, ...kept });
+    else tree.replaceUntracked(p, i);
+  };
   if (h.size === 0) {
-    put();
+    finish();
     return undefined;
   }
-  return {
-    data(chunk) {
-      chunk.copy(buf, off);
-      off += chunk.length;
-    },
-    end: put,
-  };
+  return { data: (chunk) => feed.write(chunk), end: finish };
 }
 
 async function walkRootfs(src: RootfsImage, tree: FileTree, capture: (p: string) => number, opts: WalkOptions) {
@@ -213,20 +284,21 @@ async function walkRootfs(src: RootfsImage, tree: FileTree, capture: (p: string)
         const target = await readlink(join(src.root, p)).catch(() => undefined);
         if (target !== undefined) tree.put(p, { kind: "symlink", layer: 0, mode: 0o777, size: 0, target });
       } else if (d.isFile()) {
-        const max = capture(p);
-        if (max === 0) continue;
         const full = join(src.root, p);
+        const max = capture(p);
+        if (max === 0 && !opts.streams?.length) continue;
         const st = await lstat(full).catch(() => undefined);
         if (!st) continue;
-        if (st.size > max) {
-          opts.warn(`${full}: ${st.size} bytes, over the ${max}-byte limit for this file; skipped`);
+        const feed = feedFor(p, st.size, st.mode, max, opts, src.root);
+        if (!feed) continue;
+        try {
+          for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 })) feed.write(chunk as Buffer);
+        } catch (err) {
+          opts.warn(`${full}: cannot read (${(err as NodeJS.ErrnoException).code})`);
           continue;
         }
-        const content = await readFile(full).catch((err: NodeJS.ErrnoException) => {
-          opts.warn(`${full}: cannot read (${err.code})`);
-          return undefined;
-        });
-        if (content) tree.put(p, { kind: "file", layer: 0, mode: st.mode, size: st.size, content });
+        const kept = feed.end();
+        if (kept) tree.put(p, { kind: "file", layer: 0, mode: st.mode, size: st.size, ...kept });
       }
     }
   }
@@ -234,7 +306,10 @@ async function walkRootfs(src: RootfsImage, tree: FileTree, capture: (p: string)
 
 function collect(tree: FileTree, layers: WalkedLayer[], opts: WalkOptions): WalkResult {
   const files: WalkedFile[] = [];
+  const streamed: StreamedResult[] = [];
   for (const [path, entry] of tree.entries()) {
+    if (entry.results)
+      streamed.push({ path, layer: layers[entry.layer]?.diffId, mode: entry.mode, size: entry.size, results: entry.results });
     if (opts.capture(path) === 0) continue;
     let real = path;
     let target = entry;
@@ -251,7 +326,7 @@ function collect(tree: FileTree, layers: WalkedLayer[], opts: WalkOptions): Walk
     if (target.kind !== "file" || !target.content) continue;
     files.push({ path, realPath: real, content: target.content, layer: layers[target.layer]?.diffId, mode: target.mode });
   }
-  return { files, layers };
+  return { files, streamed, layers };
 }
 
 export type { LayeredImage };
