@@ -1,4 +1,4 @@
-import { analyzers, captureFor, catalogFiles, sortPackages } from "./catalog/index.js";
+import { analyzers, captureFor, catalogFiles, sortPackages, tapsFor } from "./catalog/index.js";
 import { type ExpansionLimits, type ImageSource, openTarget, parseTarget, walkImage } from "./image/index.js";
 import type { Inventory } from "./model/index.js";
 
@@ -22,8 +22,13 @@ export async function catalogSource(src: ImageSource, options: CatalogOptions = 
     warnings.push(m);
     options.onWarning?.(m);
   };
-  const walk = await walkImage(src, { capture: captureFor(analyzers), warn, limits: options.limits });
-  const { os, packages } = await catalogFiles(walk.files, warn);
+  const walk = await walkImage(src, {
+    capture: captureFor(analyzers),
+    streams: tapsFor(analyzers),
+    warn,
+    limits: options.limits,
+  });
+  const { os, packages } = await catalogFiles(walk, warn);
   const inv: Inventory = {
     schemaVersion: 1,
     target: {
@@ -48,7 +53,10 @@ export async function catalogSource(src: ImageSource, options: CatalogOptions = 
 
 /** Inventory of every package in a target (`docker-archive:`, `oci:`, `dir:` or a bare path). */
 export async function catalog(target: string, options: CatalogOptions = {}): Promise<Inventory> {
-  const src = await openTarget(await parseTarget(target), { platform: options.platform, tmpDir: options.tmpDir });
+  const src = await openTarget(await parseTarget(target), {
+    platform: options.platform,
+    tmpDir: options.tmpDir,
+  });
   try {
     return await catalogSource(src, options);
   } finally {

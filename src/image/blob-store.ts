@@ -93,7 +93,10 @@ export class TarStore implements BlobStore {
         throw inputError(`${path}: corrupt or truncated gzip archive (${(err as Error).message})`, err);
       }
     } else if (sniffCompression(head) === "zstd") {
-      throw new AirbagError("INPUT", `${path}: zstd-compressed archives are not supported; decompress it first`);
+      throw new AirbagError(
+        "INPUT",
+        `${path}: zstd-compressed archives are not supported; decompress it first`,
+      );
     }
     try {
       return new TarStore(path, file, await indexTar(file, path), cleanup);
@@ -120,7 +123,8 @@ export class TarStore implements BlobStore {
 
   async read(path: string, max: number): Promise<Buffer> {
     const m = this.member(path);
-    if (m.size > max) throw inputError(`${this.where}: ${path} is ${m.size} bytes, over the ${max}-byte limit`);
+    if (m.size > max)
+      throw inputError(`${this.where}: ${path} is ${m.size} bytes, over the ${max}-byte limit`);
     const fh = await open(this.file, "r");
     try {
       const buf = Buffer.alloc(m.size);
@@ -135,7 +139,11 @@ export class TarStore implements BlobStore {
   async open(path: string): Promise<AsyncIterable<Buffer>> {
     const m = this.member(path);
     if (m.size === 0) return (async function* () {})();
-    return createReadStream(this.file, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: READ_CHUNK });
+    return createReadStream(this.file, {
+      start: m.offset,
+      end: m.offset + m.size - 1,
+      highWaterMark: READ_CHUNK,
+    });
   }
 
   async close(): Promise<void> {
@@ -178,7 +186,8 @@ async function indexTar(file: string, where: string): Promise<Map<string, Member
         longName = paxPath = paxSize = undefined;
       }
       if (!Number.isSafeInteger(size) || size < 0) throw inputError(`${where}: corrupt tar member size`);
-      if (body + size > total) throw inputError(`${where}: truncated tar archive (member runs past end of file)`);
+      if (body + size > total)
+        throw inputError(`${where}: truncated tar archive (member runs past end of file)`);
       off = body + Math.ceil(size / 512) * 512;
     }
     if (off === 0) throw inputError(`${where}: not a tar archive (empty)`);

@@ -99,12 +99,15 @@ export async function* decompressed(
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   }
   const kind = sniffCompression(head);
-  const src = kind === "gzip" ? gunzipChunks(rest(), where) : kind === "zstd" ? zstdChunks(rest(), where) : rest();
+  const src =
+    kind === "gzip" ? gunzipChunks(rest(), where) : kind === "zstd" ? zstdChunks(rest(), where) : rest();
   for await (const chunk of src) {
     plain.hash.update(chunk);
     plain.bytes += chunk.length;
     if (plain.bytes > limits.maxLayerBytes)
-      throw inputError(`${where}: layer expands beyond ${limits.maxLayerBytes} bytes; refusing (decompression bomb?)`);
+      throw inputError(
+        `${where}: layer expands beyond ${limits.maxLayerBytes} bytes; refusing (decompression bomb?)`,
+      );
     if (
       kind !== "none" &&
       plain.bytes > limits.ratioAfterBytes &&

@@ -25,7 +25,8 @@ export function digestOf(buf: Buffer, alg = "sha256"): string {
 export function verifyBlob(buf: Buffer, expected: string, where: string): void {
   const { alg } = parseDigest(expected, where);
   const actual = digestOf(buf, alg);
-  if (actual !== expected) throw inputError(`${where}: digest mismatch: expected ${expected}, content is ${actual}`);
+  if (actual !== expected)
+    throw inputError(`${where}: digest mismatch: expected ${expected}, content is ${actual}`);
 }
 
 /** Parse JSON from an image member, naming the member in the error. */

@@ -26,7 +26,8 @@ function digestFromName(path: string): string | undefined {
 }
 
 function pickEntry(entries: ManifestEntry[], selector: string | undefined, where: string): ManifestEntry {
-  if (!Array.isArray(entries) || entries.length === 0) throw inputError(`${where}: manifest.json lists no images`);
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw inputError(`${where}: manifest.json lists no images`);
   if (!selector) return entries[0]!;
   if (/^@\d+$/.test(selector)) {
     const e = entries[Number(selector.slice(1))];
@@ -34,7 +35,9 @@ function pickEntry(entries: ManifestEntry[], selector: string | undefined, where
     return e;
   }
   const found = entries.find((e) =>
-    (e.RepoTags ?? []).some((t) => t === selector || t.endsWith(`/${selector}`) || t === `docker.io/library/${selector}`),
+    (e.RepoTags ?? []).some(
+      (t) => t === selector || t.endsWith(`/${selector}`) || t === `docker.io/library/${selector}`,
+    ),
   );
   if (!found) throw inputError(`${where}: no image tagged "${selector}" in manifest.json`);
   return found;
@@ -59,7 +62,10 @@ export async function openDockerArchive(
     if (await store.has("repositories")) return openLegacyArchive(store, name, selector);
     throw inputError(`${store.where}: not a docker archive (no manifest.json or repositories)`);
   }
-  const entries = parseJson<ManifestEntry[]>(await store.read("manifest.json", MAX_JSON), `${store.where}:manifest.json`);
+  const entries = parseJson<ManifestEntry[]>(
+    await store.read("manifest.json", MAX_JSON),
+    `${store.where}:manifest.json`,
+  );
   const entry = pickEntry(entries, selector, store.where);
   if (typeof entry.Config !== "string" || !Array.isArray(entry.Layers))
     throw inputError(`${store.where}: manifest.json entry lacks Config or Layers`);
@@ -70,7 +76,9 @@ export async function openDockerArchive(
   const config = parseJson<ImageConfig>(raw, where);
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== entry.Layers.length)
-    throw inputError(`${where}: config lists ${diffIds.length} diff_ids but manifest.json has ${entry.Layers.length} layers`);
+    throw inputError(
+      `${where}: config lists ${diffIds.length} diff_ids but manifest.json has ${entry.Layers.length} layers`,
+    );
   return {
     kind: "layers",
     info: {
@@ -78,7 +86,10 @@ export async function openDockerArchive(
       kind: "docker-archive",
       digest: digestOf(raw),
       architecture: config.architecture,
-      layers: entry.Layers.map((_, i) => ({ diffId: diffIds[i]!, digest: digestFromName(entry.Layers![i]!) })),
+      layers: entry.Layers.map((_, i) => ({
+        diffId: diffIds[i]!,
+        digest: digestFromName(entry.Layers![i]!),
+      })),
     },
     config,
     layers: layerRefs(store, entry.Layers, diffIds),
@@ -100,7 +111,8 @@ async function openLegacyArchive(store: BlobStore, name: string, selector?: stri
   for (const [repo, byTag] of Object.entries(repos ?? {}))
     for (const [tag, id] of Object.entries(byTag ?? {})) tags.push([`${repo}:${tag}`, id]);
   const hit = selector ? tags.find(([t]) => t === selector || t.endsWith(`/${selector}`)) : tags[0];
-  if (!hit) throw inputError(`${store.where}: no image ${selector ? `tagged "${selector}" ` : ""}in repositories`);
+  if (!hit)
+    throw inputError(`${store.where}: no image ${selector ? `tagged "${selector}" ` : ""}in repositories`);
   // follow parent links from the top layer down; the chain can be long but never cyclic
   const chain: string[] = [];
   let top: LegacyLayerJson | undefined;
@@ -108,7 +120,10 @@ async function openLegacyArchive(store: BlobStore, name: string, selector?: stri
     if (!HEX64.test(id) || chain.includes(id) || chain.length > 1000)
       throw inputError(`${store.where}: broken layer chain at "${id}"`);
     chain.push(id);
-    const json: LegacyLayerJson = parseJson<LegacyLayerJson>(await store.read(`${id}/json`, MAX_JSON), `${store.where}:${id}/json`);
+    const json: LegacyLayerJson = parseJson<LegacyLayerJson>(
+      await store.read(`${id}/json`, MAX_JSON),
+      `${store.where}:${id}/json`,
+    );
     top ??= json;
     id = json.parent;
   }
@@ -116,7 +131,13 @@ async function openLegacyArchive(store: BlobStore, name: string, selector?: stri
   const paths = chain.map((id) => `${id}/layer.tar`);
   return {
     kind: "layers",
-    info: { name, kind: "docker-archive", digest: `sha256:${hit[1]}`, architecture: top?.architecture, layers: [] },
+    info: {
+      name,
+      kind: "docker-archive",
+      digest: `sha256:${hit[1]}`,
+      architecture: top?.architecture,
+      layers: [],
+    },
     config: top,
     // the legacy format records no diffIDs: nothing to verify against, the walker computes them
     layers: layerRefs(store, paths, []),

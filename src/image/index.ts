@@ -6,4 +6,11 @@ export { hostPlatform, openOciLayout, parsePlatform, selectPlatform } from "./oc
 export { normalizeEntryPath } from "./paths.js";
 export { openTarget, parseTarget, type TargetRef } from "./target.js";
 export type * from "./types.js";
-export { type WalkedFile, type WalkOptions, type WalkResult, walkImage } from "./walk.js";
+export {
+  type StreamedResult,
+  type StreamTap,
+  type WalkedFile,
+  type WalkOptions,
+  type WalkResult,
+  walkImage,
+} from "./walk.js";

@@ -35,7 +35,8 @@ async function multiArch(): Promise<{ dir: string; digests: Record<string, strin
   const armv7 = await buildImage({ layers: [{ arch: "arm/v7" }], architecture: "arm" });
   await writeOciLayout(dir, amd);
   for (const img of [arm, armv7])
-    for (const b of [img.manifest, img.config, ...img.layers]) await writeFile(join(dir, "blobs/sha256", b.digest.slice(7)), b.data);
+    for (const b of [img.manifest, img.config, ...img.layers])
+      await writeFile(join(dir, "blobs/sha256", b.digest.slice(7)), b.data);
   const desc = (img: typeof amd, architecture: string, variant?: string) => ({
     mediaType: "application/vnd.oci.image.manifest.v1+json",
     digest: img.manifest.digest,
@@ -75,7 +76,9 @@ describe("OCI layout selection", () => {
     expect(await files(`oci:${dir}:3.1`, "linux/arm/v7")).toEqual({ arch: "arm/v7" });
     const host = process.arch === "arm64" ? "arm64" : "amd64";
     expect(await files(`oci:${dir}`)).toEqual({ arch: host });
-    await expect(files(`oci:${dir}`, "linux/s390x")).rejects.toThrow(/no manifest for platform linux\/s390x.*available: linux\/arm64/);
+    await expect(files(`oci:${dir}`, "linux/s390x")).rejects.toThrow(
+      /no manifest for platform linux\/s390x.*available: linux\/arm64/,
+    );
   });
 
   it("selects a manifest by digest", async () => {
@@ -93,7 +96,12 @@ describe("legacy docker archives", () => {
     const top = "b".repeat(64);
     const members: [string, Buffer][] = [
       ["repositories", Buffer.from(JSON.stringify({ "example/app": { "1": top } }))],
-      [`${top}/json`, Buffer.from(JSON.stringify({ id: top, parent: base, architecture: "amd64", config: { User: "app" } }))],
+      [
+        `${top}/json`,
+        Buffer.from(
+          JSON.stringify({ id: top, parent: base, architecture: "amd64", config: { User: "app" } }),
+        ),
+      ],
       [`${top}/layer.tar`, await layerTar({ "etc/motd": "new", "etc/.wh.old": "" })],
       [`${base}/json`, Buffer.from(JSON.stringify({ id: base }))],
       [`${base}/layer.tar`, await layerTar({ "etc/motd": "old", "etc/old": "gone" })],
@@ -118,6 +126,8 @@ describe("legacy docker archives", () => {
         [`${b}/json`, Buffer.from(JSON.stringify({ parent: a }))],
       ]),
     );
-    await expect(openTarget(await parseTarget(`docker-archive:${file}`))).rejects.toThrow(/broken layer chain/);
+    await expect(openTarget(await parseTarget(`docker-archive:${file}`))).rejects.toThrow(
+      /broken layer chain/,
+    );
   });
 });

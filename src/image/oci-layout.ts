@@ -20,7 +20,8 @@ const CONFIG_TYPES = new Set([
   "application/vnd.oci.image.config.v1+json",
   "application/vnd.docker.container.image.v1+json",
 ]);
-const LAYER_TYPE = /^application\/vnd\.(oci\.image\.layer(\.nondistributable)?\.v1\.tar|docker\.image\.rootfs\.(foreign\.)?diff\.tar)(\+gzip|\+zstd|\.gzip)?$/;
+const LAYER_TYPE =
+  /^application\/vnd\.(oci\.image\.layer(\.nondistributable)?\.v1\.tar|docker\.image\.rootfs\.(foreign\.)?diff\.tar)(\+gzip|\+zstd|\.gzip)?$/;
 
 interface ImageIndex {
   schemaVersion?: number;
@@ -55,7 +56,11 @@ export function hostPlatform(): Platform {
 }
 
 /** Pick one manifest from an index: the requested platform, else the host's, else linux/amd64. */
-export function selectPlatform(manifests: Descriptor[], wanted: Platform | undefined, where: string): Descriptor {
+export function selectPlatform(
+  manifests: Descriptor[],
+  wanted: Platform | undefined,
+  where: string,
+): Descriptor {
   const images = manifests.filter((m) => m.platform?.os !== "unknown");
   if (images.length === 1 && !wanted) return images[0]!;
   const matches = (p: Platform) => (m: Descriptor) =>
@@ -91,7 +96,12 @@ function refMatches(d: Descriptor, ref: string): boolean {
   const a = d.annotations ?? {};
   const name = a["org.opencontainers.image.ref.name"];
   const full = a["io.containerd.image.name"];
-  return name === ref || full === ref || (full?.endsWith(`/${ref}`) ?? false) || (full?.endsWith(`:${ref}`) ?? false);
+  return (
+    name === ref ||
+    full === ref ||
+    (full?.endsWith(`/${ref}`) ?? false) ||
+    (full?.endsWith(`:${ref}`) ?? false)
+  );
 }
 
 export interface OciSelector {
@@ -120,7 +130,8 @@ export async function openOciLayout(store: BlobStore, name: string, sel: OciSele
   const manifest = parseJson<ImageManifest>(await readBlob(store, manifestDesc, where), where);
   if (manifest.schemaVersion === 1)
     throw inputError(`${where}: Docker schema 1 manifests are not supported (deprecated); re-push the image`);
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw inputError(`${where}: not an image manifest`);
+  if (!manifest.config || !Array.isArray(manifest.layers))
+    throw inputError(`${where}: not an image manifest`);
   const cfgType = manifest.config.mediaType;
   if (cfgType && !CONFIG_TYPES.has(cfgType))
     throw inputError(`${where}: artifact of type ${cfgType} is not a container image`);
@@ -128,7 +139,9 @@ export async function openOciLayout(store: BlobStore, name: string, sel: OciSele
   const config = parseJson<ImageConfig>(await readBlob(store, manifest.config, cfgWhere), cfgWhere);
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length)
-    throw inputError(`${cfgWhere}: config lists ${diffIds.length} diff_ids but the manifest has ${manifest.layers.length} layers`);
+    throw inputError(
+      `${cfgWhere}: config lists ${diffIds.length} diff_ids but the manifest has ${manifest.layers.length} layers`,
+    );
   for (const l of manifest.layers)
     if (l.mediaType && !LAYER_TYPE.test(l.mediaType))
       throw inputError(`${where}: unsupported layer media type ${l.mediaType}`);

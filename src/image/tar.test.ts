@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -51,7 +51,9 @@ describe("TarReader", () => {
     symlinkSync("plain", join(root, "link"));
     execFileSync("ln", [join(root, "plain"), join(root, "hard")]);
     for (const format of ["gnu", "pax"]) {
-      const tar = execFileSync("tar", ["-C", root, `--format=${format}`, "-cf", "-", "."], { maxBuffer: 1 << 26 });
+      const tar = execFileSync("tar", ["-C", root, `--format=${format}`, "-cf", "-", "."], {
+        maxBuffer: 1 << 26,
+      });
       const seen = readAll(tar);
       const byPath = new Map(seen.map((s) => [s.header.path.replace(/^\.\//, "").replace(/\/$/, ""), s]));
       expect(byPath.get(longName)?.body).toBe("long");
@@ -59,13 +61,20 @@ describe("TarReader", () => {
       // whichever of the two hardlinked names tar meets first carries the body, the other links to it
       const pair = [byPath.get("hard"), byPath.get("plain")];
       expect(pair.find((s) => s?.header.type === "file")?.body).toBe("hello\n");
-      expect(pair.find((s) => s?.header.type === "hardlink")?.header.linkname).toMatch(/^(\.\/)?(plain|hard)$/);
+      expect(pair.find((s) => s?.header.type === "hardlink")?.header.linkname).toMatch(
+        /^(\.\/)?(plain|hard)$/,
+      );
       expect(byPath.get("d".repeat(120))?.header.type).toBe("dir");
     }
   });
 
   it("gives the same entries whatever the chunking (property)", async () => {
-    const tar = await layerTar({ a: "alpha", [longName]: "x".repeat(1500), "b/c": "", e: Buffer.alloc(513, 7) });
+    const tar = await layerTar({
+      a: "alpha",
+      [longName]: "x".repeat(1500),
+      "b/c": "",
+      e: Buffer.alloc(513, 7),
+    });
     const whole = readAll(tar);
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 2000 }), { minLength: 1, maxLength: 20 }), (sizes) => {
@@ -115,15 +124,18 @@ describe("TarReader", () => {
   it("survives mutations of a real archive: AirbagError or a parse, never a crash (property)", async () => {
     const tar = await layerTar({ "etc/os-release": "ID=debian\n", [longName]: "z", "x/y": "w".repeat(700) });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(tar.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), (muts) => {
-        const b = Buffer.from(tar);
-        for (const [i, v] of muts) b[i] = v;
-        try {
-          readAll(b, [300]);
-        } catch (err) {
-          expect(err).toBeInstanceOf(AirbagError);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(tar.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        (muts) => {
+          const b = Buffer.from(tar);
+          for (const [i, v] of muts) b[i] = v;
+          try {
+            readAll(b, [300]);
+          } catch (err) {
+            expect(err).toBeInstanceOf(AirbagError);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

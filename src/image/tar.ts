@@ -93,7 +93,8 @@ interface RawHeader {
 /** Parse one 512-byte header block; undefined for an all-zero (end-of-archive) block. */
 export function parseHeaderBlock(block: Buffer, where: string): RawHeader | undefined {
   if (block.every((b) => b === 0)) return undefined;
-  if (!checksumOk(block)) throw inputError(`${where}: not a tar archive or corrupt tar header (bad checksum)`);
+  if (!checksumOk(block))
+    throw inputError(`${where}: not a tar archive or corrupt tar header (bad checksum)`);
   const magic = block.toString("latin1", 257, 263);
   let name = readString(block, 0, 100);
   if (magic.startsWith("ustar")) {
@@ -101,7 +102,8 @@ export function parseHeaderBlock(block: Buffer, where: string): RawHeader | unde
     if (prefix) name = `${prefix}/${name}`;
   }
   const size = readNumber(block, 124, 12);
-  if (!Number.isSafeInteger(size) || size < 0) throw inputError(`${where}: tar header for "${name}" has an invalid size`);
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw inputError(`${where}: tar header for "${name}" has an invalid size`);
   return {
     name,
     typeflag: String.fromCharCode(block[156]!),
@@ -217,7 +219,8 @@ export class TarReader {
     this.padding = (BLOCK - (raw.size % BLOCK)) % BLOCK;
     const t = raw.typeflag;
     if (t === "x" || t === "g" || t === "L" || t === "K") {
-      if (raw.size > MAX_META) throw inputError(`${this.where}: tar metadata entry of ${raw.size} bytes is too large`);
+      if (raw.size > MAX_META)
+        throw inputError(`${this.where}: tar metadata entry of ${raw.size} bytes is too large`);
       this.metaKind = t;
       this.remaining = raw.size;
       if (raw.size === 0) this.enterPad();
@@ -238,7 +241,8 @@ export class TarReader {
     const paxSize = pax.get("size");
     if (paxSize !== undefined) {
       const n = Number(paxSize);
-      if (!Number.isSafeInteger(n) || n < 0) throw inputError(`${this.where}: invalid PAX size for "${header.path}"`);
+      if (!Number.isSafeInteger(n) || n < 0)
+        throw inputError(`${this.where}: invalid PAX size for "${header.path}"`);
       header.size = n;
       this.padding = (BLOCK - (n % BLOCK)) % BLOCK;
     }

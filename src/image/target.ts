@@ -60,7 +60,8 @@ export async function parseTarget(raw: string): Promise<TargetRef> {
   // bare argument: a path on disk is sniffed, anything else is an image reference
   const split = await splitPathRef(raw);
   if (await exists(split.path)) return { kind: await sniffKind(split.path), ...split, raw };
-  if (/^(\.{0,2}\/|~)|\.(tar|tgz|tar\.gz|json)$/.test(raw)) throw inputError(`${raw}: no such file or directory`);
+  if (/^(\.{0,2}\/|~)|\.(tar|tgz|tar\.gz|json)$/.test(raw))
+    throw inputError(`${raw}: no such file or directory`);
   return { kind: "registry", path: raw, raw };
 }
 
@@ -99,7 +100,12 @@ export async function openTarget(ref: TargetRef, opts: OpenOptions = {}): Promis
     case "dir": {
       const st = await stat(ref.path).catch(() => undefined);
       if (!st?.isDirectory()) throw inputError(`${ref.path}: not a directory (dir: needs a root filesystem)`);
-      return { kind: "rootfs", info: { name: ref.raw, kind: "dir" }, root: resolve(ref.path), close: async () => {} };
+      return {
+        kind: "rootfs",
+        info: { name: ref.raw, kind: "dir" },
+        root: resolve(ref.path),
+        close: async () => {},
+      };
     }
     case "docker-archive": {
       const store = await openStore(ref.path, opts);
@@ -120,7 +126,10 @@ export async function openTarget(ref: TargetRef, opts: OpenOptions = {}): Promis
       }
     }
     case "sbom":
-      throw new AirbagError("UNSUPPORTED", `${ref.raw}: SBOM targets are read by "airbag scan", not walked as an image`);
+      throw new AirbagError(
+        "UNSUPPORTED",
+        `${ref.raw}: SBOM targets are read by "airbag scan", not walked as an image`,
+      );
     default:
       throw new AirbagError(
         "UNSUPPORTED",

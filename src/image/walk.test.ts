@@ -36,7 +36,9 @@ async function walk(target: string, capture: (p: string) => number = wantAll) {
 }
 
 let n = 0;
-async function oci(spec: ImageSpec): Promise<{ target: string; img: Awaited<ReturnType<typeof buildImage>> }> {
+async function oci(
+  spec: ImageSpec,
+): Promise<{ target: string; img: Awaited<ReturnType<typeof buildImage>> }> {
   const img = await buildImage(spec);
   const dir = join(tmp, `oci-${n++}`);
   await writeOciLayout(dir, img);
@@ -59,13 +61,22 @@ describe("layer application", () => {
 
   it("an opaque marker keeps entries of its own layer even when they come first", async () => {
     const { target } = await oci({
-      layers: [{ "d/old": "o" }, [{ path: "d/new", content: "n" }, { path: "d/.wh..wh..opq", content: "" }]],
+      layers: [
+        { "d/old": "o" },
+        [
+          { path: "d/new", content: "n" },
+          { path: "d/.wh..wh..opq", content: "" },
+        ],
+      ],
     });
     expect((await walk(target)).files).toEqual({ "d/new": "n" });
   });
 
   it("a file replacing a directory removes everything below it", async () => {
-    const { target } = await oci({ layers: [{ "a/b/c": "c" }, [{ path: "a", content: "now a file" }]], parents: false });
+    const { target } = await oci({
+      layers: [{ "a/b/c": "c" }, [{ path: "a", content: "now a file" }]],
+      parents: false,
+    });
     expect((await walk(target)).files).toEqual({ a: "now a file" });
   });
 
@@ -82,7 +93,11 @@ describe("layer application", () => {
     });
     const want = (p: string) => (p.startsWith("etc/") ? 4096 : 0);
     const r = await walk(target, want);
-    expect(r.files).toEqual({ "etc/os-release": "ID=debian", "etc/escape": "ID=debian", "etc/abs": "ID=debian" });
+    expect(r.files).toEqual({
+      "etc/os-release": "ID=debian",
+      "etc/escape": "ID=debian",
+      "etc/abs": "ID=debian",
+    });
     expect(r.byPath.get("etc/os-release")!.realPath).toBe("usr/lib/os-release");
   });
 
@@ -99,7 +114,10 @@ describe("layer application", () => {
     });
     const src = await openTarget(await parseTarget(target));
     const warnings: string[] = [];
-    const res = await walkImage(src, { capture: (p) => (p.startsWith("loop/") ? 10 : 0), warn: (m) => warnings.push(m) });
+    const res = await walkImage(src, {
+      capture: (p) => (p.startsWith("loop/") ? 10 : 0),
+      warn: (m) => warnings.push(m),
+    });
     expect(res.files).toEqual([]);
     expect(warnings.join("\n")).toMatch(/loop/);
   });
@@ -193,5 +211,58 @@ describe("integrity", () => {
     const other = await buildImage({ layers: [{ a: "evil" }], compression: "none" });
     await writeDockerArchive(file, img, { layerData: () => other.layers[0]!.data });
     await expect(walk(`docker-archive:${file}`)).rejects.toThrow(/diffID mismatch/);
+  });
+});
+
+describe("stream taps", () => {
+  /** counts bytes and remembers the first 4; stops early after 1 KiB */
+  const tap = {
+    id: "probe",
+    wants: (p: string, size: number) => p.startsWith("bin/") && size > 0,
+    consume: () => {
+      let seen = 0;
+      let head = "";
+      return {
+        write(chunk: Buffer) {
+          if (!head) head = chunk.subarray(0, 4).toString();
+          seen += chunk.length;
+          return seen < 1024;
+        },
+        end: () => (head === "ELF!" ? { head, seen } : undefined),
+      };
+    },
+  };
+
+  it("hands streamed extracts of files in the final image only, with their layer", async () => {
+    const { target, img } = await oci({
+      layers: [
+        {
+          "bin/a": Buffer.concat([Buffer.from("ELF!"), Buffer.alloc(300_000)]),
+          "bin/gone": "ELF!x",
+          "bin/text": "#!/bin/sh",
+        },
+        { "bin/.wh.gone": "" },
+      ],
+    });
+    const src = await openTarget(await parseTarget(target));
+    const res = await walkImage(src, { capture: () => 0, streams: [tap], warn: () => {} });
+    await src.close();
+    expect(res.streamed).toHaveLength(1);
+    expect(res.streamed[0]).toMatchObject({ path: "bin/a", layer: img.layers[0]!.diffId, size: 300_004 });
+    const r = res.streamed[0]!.results.probe as { seen: number };
+    // the tap asked to stop after 1 KiB: it was not fed the rest of the file
+    expect(r.seen).toBeGreaterThanOrEqual(1024);
+    expect(r.seen).toBeLessThan(300_004);
+  });
+
+  it("feeds taps from a rootfs directory too", async () => {
+    const root = join(tmp, "rootfs-tap");
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(join(root, "bin"), { recursive: true });
+    await writeFile(join(root, "bin/a"), "ELF!....");
+    const src = await openTarget(await parseTarget(`dir:${root}`));
+    const res = await walkImage(src, { capture: () => 0, streams: [tap], warn: () => {} });
+    expect(res.streamed.map((s) => s.path)).toEqual(["bin/a"]);
+    expect(res.streamed[0]!.layer).toBeUndefined();
   });
 });

@@ -147,15 +147,23 @@ async function walkLayer(
         return undefined;
     }
   };
-  await readTar(decompressed(await layer.open(), layer.where, blobTap, plainTap, opts.limits ?? DEFAULT_LIMITS), onEntry, layer.where);
+  await readTar(
+    decompressed(await layer.open(), layer.where, blobTap, plainTap, opts.limits ?? DEFAULT_LIMITS),
+    onEntry,
+    layer.where,
+  );
   const diffId = `sha256:${plainTap.hash.digest("hex")}`;
   const blobDigest = layer.digest ? `${layer.digest.split(":")[0]}:${blobTap.hash.digest("hex")}` : undefined;
   if (layer.digest && blobDigest !== layer.digest)
-    throw inputError(`${layer.where}: blob digest mismatch: expected ${layer.digest}, content is ${blobDigest}`);
+    throw inputError(
+      `${layer.where}: blob digest mismatch: expected ${layer.digest}, content is ${blobDigest}`,
+    );
   if (layer.size !== undefined && layer.size !== blobTap.bytes)
     throw inputError(`${layer.where}: blob is ${blobTap.bytes} bytes but the manifest says ${layer.size}`);
   if (layer.diffId && diffId !== layer.diffId)
-    throw inputError(`${layer.where}: diffID mismatch: config says ${layer.diffId}, layer content is ${diffId}`);
+    throw inputError(
+      `${layer.where}: diffID mismatch: config says ${layer.diffId}, layer content is ${diffId}`,
+    );
   return { diffId, digest: layer.digest, size: blobTap.bytes };
 }
 
@@ -184,21 +192,38 @@ interface Feed {
 }
 
 /** Fan one file's bytes out to the capture buffer and every tap that wants it. */
-function feedFor(p: string, size: number, mode: number, max: number, opts: WalkOptions, where: string): Feed | undefined {
+function feedFor(
+  p: string,
+  size: number,
+  mode: number,
+  max: number,
+  opts: WalkOptions,
+  where: string,
+): Feed | undefined {
   const taps = opts.streams?.filter((t) => t.wants(p, size, mode)) ?? [];
   const capturing = max > 0 && size <= max;
-  if (max > 0 && !capturing) opts.warn(`${where}: ${p} is ${size} bytes, over the ${max}-byte limit for this file; skipped`);
+  if (max > 0 && !capturing)
+    opts.warn(`${where}: ${p} is ${size} bytes, over the ${max}-byte limit for this file; skipped`);
   if (!capturing && taps.length === 0) return undefined;
   const buf = capturing ? Buffer.allocUnsafe(size) : undefined;
   let off = 0;
+  // a tap that returned false from write() has seen enough: it gets no more bytes but still ends
   const active = taps.map((t) => {
     try {
-      return { id: t.id, c: t.consume(p, size) as ReturnType<StreamTap["consume"]> | undefined };
+      return {
+        id: t.id,
+        c: t.consume(p, size) as ReturnType<StreamTap["consume"]> | undefined,
+        feeding: true,
+      };
     } catch (err) {
       opts.warn(`${where}: ${p}: ${t.id} failed: ${(err as Error).message}`);
-      return { id: t.id, c: undefined };
+      return { id: t.id, c: undefined, feeding: false };
     }
   });
+  const fail = (a: (typeof active)[number], err: unknown) => {
+    opts.warn(`${where}: ${p}: ${a.id} failed: ${(err as Error).message}`);
+    a.c = undefined;
+  };
   return {
     write(chunk) {
       if (buf) {
@@ -206,12 +231,11 @@ function feedFor(p: string, size: number, mode: number, max: number, opts: WalkO
         off += chunk.length;
       }
       for (const a of active) {
-        if (!a.c) continue;
+        if (!a.c || !a.feeding) continue;
         try {
-          if (!a.c.write(chunk)) a.c = a.c && { write: () => false, end: a.c.end.bind(a.c) };
+          a.feeding = a.c.write(chunk);
         } catch (err) {
-          opts.warn(`${where}: ${p}: ${a.id} failed: ${(err as Error).message}`);
-          a.c = undefined;
+          fail(a, err);
         }
       }
     },
@@ -221,9 +245,12 @@ function feedFor(p: string, size: number, mode: number, max: number, opts: WalkO
         if (!a.c) continue;
         try {
           const r = a.c.end();
-          if (r !== undefined) (results ??= {})[a.id] = r;
+          if (r !== undefined) {
+            results ??= {};
+            results[a.id] = r;
+          }
         } catch (err) {
-          opts.warn(`${where}: ${p}: ${a.id} failed: ${(err as Error).message}`);
+          fail(a, err);
         }
       }
       if (!buf && !results) return undefined;
@@ -264,7 +291,12 @@ function regularFile(
   return { data: (chunk) => feed.write(chunk), end: finish };
 }
 
-async function walkRootfs(src: RootfsImage, tree: FileTree, capture: (p: string) => number, opts: WalkOptions) {
+async function walkRootfs(
+  src: RootfsImage,
+  tree: FileTree,
+  capture: (p: string) => number,
+  opts: WalkOptions,
+) {
   const skipTop = new Set(["proc", "sys", "dev"]);
   const stack = [""];
   while (stack.length) {
@@ -292,7 +324,8 @@ async function walkRootfs(src: RootfsImage, tree: FileTree, capture: (p: string)
         const feed = feedFor(p, st.size, st.mode, max, opts, src.root);
         if (!feed) continue;
         try {
-          for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 })) feed.write(chunk as Buffer);
+          for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 }))
+            feed.write(chunk as Buffer);
         } catch (err) {
           opts.warn(`${full}: cannot read (${(err as NodeJS.ErrnoException).code})`);
           continue;
@@ -309,7 +342,13 @@ function collect(tree: FileTree, layers: WalkedLayer[], opts: WalkOptions): Walk
   const streamed: StreamedResult[] = [];
   for (const [path, entry] of tree.entries()) {
     if (entry.results)
-      streamed.push({ path, layer: layers[entry.layer]?.diffId, mode: entry.mode, size: entry.size, results: entry.results });
+      streamed.push({
+        path,
+        layer: layers[entry.layer]?.diffId,
+        mode: entry.mode,
+        size: entry.size,
+        results: entry.results,
+      });
     if (opts.capture(path) === 0) continue;
     let real = path;
     let target = entry;
@@ -324,7 +363,13 @@ function collect(tree: FileTree, layers: WalkedLayer[], opts: WalkOptions): Walk
       target = t;
     }
     if (target.kind !== "file" || !target.content) continue;
-    files.push({ path, realPath: real, content: target.content, layer: layers[target.layer]?.diffId, mode: target.mode });
+    files.push({
+      path,
+      realPath: real,
+      content: target.content,
+      layer: layers[target.layer]?.diffId,
+      mode: target.mode,
+    });
   }
   return { files, streamed, layers };
 }

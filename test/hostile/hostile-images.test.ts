@@ -60,7 +60,10 @@ async function withLayerBlob(data: Buffer, diffId: string): Promise<string> {
   await writeFile(join(dir, "blobs/sha256", manDigest.slice(7)), man);
   await writeFile(
     join(dir, "index.json"),
-    JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: manifest.mediaType, digest: manDigest, size: man.length }] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: manifest.mediaType, digest: manDigest, size: man.length }],
+    }),
   );
   return dir;
 }
@@ -85,7 +88,9 @@ describe("hostile images", () => {
   });
 
   it("truncated gzip layer → input error", async () => {
-    const { dir, img } = await ociDir({ layers: [{ "var/lib/dpkg/status": STATUS, pad: Buffer.alloc(100_000, 1) }] });
+    const { dir, img } = await ociDir({
+      layers: [{ "var/lib/dpkg/status": STATUS, pad: Buffer.alloc(100_000, 1) }],
+    });
     const blob = join(dir, "blobs/sha256", img.layers[0]!.digest.slice(7));
     await truncate(blob, Math.floor(img.layers[0]!.size / 2));
     const err = await inputErrorOf(catalog(`oci:${dir}`));
@@ -103,7 +108,12 @@ describe("hostile images", () => {
 
   it("tar entry ../../etc/passwd is skipped, nothing is written outside, the rest is read", async () => {
     const { dir } = await ociDir({
-      layers: [[{ path: "../../etc/passwd", content: "evil" }, { path: "var/lib/dpkg/status", content: STATUS }]],
+      layers: [
+        [
+          { path: "../../etc/passwd", content: "evil" },
+          { path: "var/lib/dpkg/status", content: STATUS },
+        ],
+      ],
       parents: false,
     });
     const warnings: string[] = [];
@@ -134,18 +144,21 @@ describe("hostile images", () => {
     execFileSync("mkdir", ["-p", `${root}/var/lib/dpkg`]);
     await writeFile(`${root}/var/lib/dpkg/status`, STATUS);
     execFileSync("truncate", ["-s", "10G", `${root}/var/lib/dpkg/huge`]);
-    const { dir, img } = await ociDir({ layers: [{ x: "x" }] });
     for (const format of ["gnu", "posix"]) {
-      const tar = execFileSync("tar", ["-C", root, "-S", `--format=${format}`, "-cf", "-", "."], { maxBuffer: 1 << 24 });
+      const tar = execFileSync("tar", ["-C", root, "-S", `--format=${format}`, "-cf", "-", "."], {
+        maxBuffer: 1 << 24,
+      });
       expect(tar.length).toBeLessThan(1 << 20);
       const { createHash } = await import("node:crypto");
-      const d = await withLayerBlob(gzipSync(tar), `sha256:${createHash("sha256").update(tar).digest("hex")}`);
+      const d = await withLayerBlob(
+        gzipSync(tar),
+        `sha256:${createHash("sha256").update(tar).digest("hex")}`,
+      );
       const started = Date.now();
       const inv = await catalog(`oci:${d}`);
       expect(inv.packages.map((p) => p.name)).toEqual(["base-files"]);
       expect(Date.now() - started).toBeLessThan(20_000);
     }
-    expect(img).toBeDefined();
   });
 
   it("a header declaring 10 GB with no data behind it → truncated-tar input error", async () => {
@@ -158,7 +171,10 @@ describe("hostile images", () => {
     hdr.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
     const layer = Buffer.concat([hdr, Buffer.alloc(4096, 0x61)]);
     const { createHash } = await import("node:crypto");
-    const dir = await withLayerBlob(gzipSync(layer), `sha256:${createHash("sha256").update(layer).digest("hex")}`);
+    const dir = await withLayerBlob(
+      gzipSync(layer),
+      `sha256:${createHash("sha256").update(layer).digest("hex")}`,
+    );
     const err = await inputErrorOf(catalog(`oci:${dir}`));
     expect(err.message).toMatch(/truncated tar/);
   });
@@ -191,7 +207,10 @@ describe("hostile images", () => {
     const man = Buffer.from(JSON.stringify(manifest));
     const d = `sha256:${createHash("sha256").update(man).digest("hex")}`;
     await writeFile(join(dir, "blobs/sha256", d.slice(7)), man);
-    await writeFile(join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ digest: d, size: man.length }] }));
+    await writeFile(
+      join(dir, "index.json"),
+      JSON.stringify({ schemaVersion: 2, manifests: [{ digest: d, size: man.length }] }),
+    );
     expect((await inputErrorOf(catalog(`oci:${dir}`))).message).toMatch(/not a container image/);
   });
 });
