@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from "commander";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { type GlobalFlags, reportError } from "./run.js";
 import { registerSbom } from "./sbom.js";
@@ -9,7 +9,9 @@ import { registerSbom } from "./sbom.js";
 /** `airbag` — argument parsing only; every command calls into the library. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("airbag")
-    .description("Container security: image inventory, vulnerabilities, secrets, malware, CIS benchmark, runtime")
+    .description(
+      "Container security: image inventory, vulnerabilities, secrets, malware, CIS benchmark, runtime",
+    )
     .version(VERSION)
     .option("--debug", "print stack traces")
     .option("-v, --verbose", "print every warning")

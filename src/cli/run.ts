@@ -28,7 +28,9 @@ export async function writeOutput(text: string, file: string | undefined): Promi
   try {
     await writeFile(file, body);
   } catch (err) {
-    throw new AirbagError("INPUT", `-o ${file}: cannot write (${(err as NodeJS.ErrnoException).code})`, { cause: err });
+    throw new AirbagError("INPUT", `-o ${file}: cannot write (${(err as NodeJS.ErrnoException).code})`, {
+      cause: err,
+    });
   }
 }
 
@@ -40,7 +42,8 @@ export function warningSink(flags: GlobalFlags): { warn: (m: string) => void; su
       if (flags.verbose) console.error(`airbag: warning: ${m}`);
     },
     summary: () => {
-      if (count && !flags.verbose) console.error(`airbag: ${count} warning(s); rerun with --verbose to see them`);
+      if (count && !flags.verbose)
+        console.error(`airbag: ${count} warning(s); rerun with --verbose to see them`);
     },
   };
 }

@@ -21,10 +21,14 @@ export function registerSbom(program: Command, flags: () => GlobalFlags): void {
     .action(async (target: string, opts: SbomFlags) => {
       const sink = warningSink(flags());
       // validate the format before the (possibly long) scan
-      renderInventory(opts.format, { schemaVersion: 1, target: { name: "", kind: "dir" }, packages: [] }, {
-        color: false,
-        toolVersion: VERSION,
-      });
+      renderInventory(
+        opts.format,
+        { schemaVersion: 1, target: { name: "", kind: "dir" }, packages: [] },
+        {
+          color: false,
+          toolVersion: VERSION,
+        },
+      );
       const inv = await catalog(target, { platform: opts.platform, onWarning: sink.warn });
       const color = !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
       await writeOutput(renderInventory(opts.format, inv, { color, toolVersion: VERSION }), opts.output);

@@ -130,11 +130,19 @@ export async function buildImage(spec: ImageSpec): Promise<BuiltImage> {
     JSON.stringify({
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: config.digest, size: config.size },
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: config.digest,
+        size: config.size,
+      },
       layers: layers.map((l) => ({ mediaType: LAYER_MEDIA[compression], digest: l.digest, size: l.size })),
     }),
   );
-  return { manifest: { data: manifestData, digest: sha256(manifestData), size: manifestData.length }, config, layers };
+  return {
+    manifest: { data: manifestData, digest: sha256(manifestData), size: manifestData.length },
+    config,
+    layers,
+  };
 }
 
 const blobPath = (digest: string) => join("blobs", ...digest.split(":"));
@@ -143,7 +151,8 @@ const blobPath = (digest: string) => join("blobs", ...digest.split(":"));
 export async function writeOciLayout(dir: string, img: BuiltImage, tag = "latest"): Promise<void> {
   await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
   await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  for (const b of [img.manifest, img.config, ...img.layers]) await writeFile(join(dir, blobPath(b.digest)), b.data);
+  for (const b of [img.manifest, img.config, ...img.layers])
+    await writeFile(join(dir, blobPath(b.digest)), b.data);
   await writeFile(
     join(dir, "index.json"),
     JSON.stringify({
@@ -204,7 +213,10 @@ export async function writeDockerArchive(
   const members: [string, Buffer][] = [
     // manifest.json last, as docker save writes it: readers must not assume it comes first
     [`${hex}.json`, img.config.data],
-    ...img.layers.map((l, i): [string, Buffer] => [layerPaths[i]!, opts.layerData?.(i) ?? decompressLayer(l.data)]),
+    ...img.layers.map((l, i): [string, Buffer] => [
+      layerPaths[i]!,
+      opts.layerData?.(i) ?? decompressLayer(l.data),
+    ]),
     ["manifest.json", Buffer.from(JSON.stringify(manifest))],
   ];
   const tar = await tarOf(members);
@@ -213,7 +225,9 @@ export async function writeDockerArchive(
 }
 
 function decompressLayer(data: Buffer): Buffer {
-  if (data[0] === 0x1f && data[1] === 0x8b) return execFileSync("gzip", ["-dc"], { input: data, maxBuffer: 1 << 30 });
-  if (data.readUInt32LE(0) === 0xfd2fb528) return execFileSync("zstd", ["-dc"], { input: data, maxBuffer: 1 << 30 });
+  if (data[0] === 0x1f && data[1] === 0x8b)
+    return execFileSync("gzip", ["-dc"], { input: data, maxBuffer: 1 << 30 });
+  if (data.readUInt32LE(0) === 0xfd2fb528)
+    return execFileSync("zstd", ["-dc"], { input: data, maxBuffer: 1 << 30 });
   return data;
 }
