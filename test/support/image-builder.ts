@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 
 /**
@@ -225,8 +225,7 @@ export async function writeDockerArchive(
 }
 
 function decompressLayer(data: Buffer): Buffer {
-  if (data[0] === 0x1f && data[1] === 0x8b)
-    return execFileSync("gzip", ["-dc"], { input: data, maxBuffer: 1 << 30 });
+  if (data[0] === 0x1f && data[1] === 0x8b) return gunzipSync(data);
   if (data.readUInt32LE(0) === 0xfd2fb528)
     return execFileSync("zstd", ["-dc"], { input: data, maxBuffer: 1 << 30 });
   return data;
