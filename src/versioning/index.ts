@@ -1,0 +1,12 @@
+export * as apk from "./apk.js";
+export type { Ordering } from "./common.js";
+export * as composer from "./composer.js";
+export * as debian from "./debian.js";
+export { compareVersions, ECOSYSTEM_SCHEMES, SCHEMES, type SchemeName, schemeFor } from "./ecosystem.js";
+export * as go from "./go.js";
+export * as maven from "./maven.js";
+export * as nuget from "./nuget.js";
+export * as pep440 from "./pep440.js";
+export * as rpm from "./rpm.js";
+export * as rubygems from "./rubygems.js";
+export * as semver from "./semver.js";
