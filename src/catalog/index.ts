@@ -1,6 +1,26 @@
 import type { StreamTap, WalkResult } from "../image/index.js";
 import type { Inventory, OsInfo, Package } from "../model/index.js";
 import type { Analyzer, AnalyzerContext, CapturedFile, StreamAnalyzer } from "./analyzer.js";
+import { dotnetDepsAnalyzer } from "./lang/dotnet-deps.js";
+import { dotnetPackagesLockAnalyzer } from "./lang/dotnet-packages-lock.js";
+import { goBinaryAnalyzer } from "./lang/go-binary.js";
+import { javaArchiveAnalyzer } from "./lang/java-archive.js";
+import { npmInstalledAnalyzer } from "./lang/npm-installed.js";
+import { npmLockAnalyzer } from "./lang/npm-lock.js";
+import { mergeNpm } from "./lang/npm-merge.js";
+import { phpComposerInstalledAnalyzer } from "./lang/php-composer-installed.js";
+import { phpComposerLockAnalyzer } from "./lang/php-composer-lock.js";
+import { pnpmLockAnalyzer } from "./lang/pnpm-lock.js";
+import { pythonInstalledAnalyzer } from "./lang/python-installed.js";
+import { pythonPipenvAnalyzer } from "./lang/python-pipenv.js";
+import { pythonPoetryAnalyzer } from "./lang/python-poetry.js";
+import { pythonRequirementsAnalyzer } from "./lang/python-requirements.js";
+import { pythonUvAnalyzer } from "./lang/python-uv.js";
+import { rubyGemfileLockAnalyzer } from "./lang/ruby-gemfile-lock.js";
+import { rubyGemspecAnalyzer } from "./lang/ruby-gemspec.js";
+import { rustAuditableAnalyzer } from "./lang/rust-auditable.js";
+import { rustCargoLockAnalyzer } from "./lang/rust-cargo-lock.js";
+import { yarnLockAnalyzer } from "./lang/yarn-lock.js";
 import { apkAnalyzer } from "./os/apk.js";
 import { dpkgAnalyzer } from "./os/dpkg.js";
 import { rpmAnalyzer } from "./os/rpm.js";
@@ -13,7 +33,30 @@ export { buildPurl, packageId } from "./purl.js";
 export type AnyAnalyzer = Analyzer | StreamAnalyzer;
 
 /** Every analyzer, in output order. Adding an ecosystem = one file + one line here. */
-export const analyzers: readonly AnyAnalyzer[] = [dpkgAnalyzer, apkAnalyzer, rpmAnalyzer];
+export const analyzers: readonly AnyAnalyzer[] = [
+  dpkgAnalyzer,
+  apkAnalyzer,
+  rpmAnalyzer,
+  npmInstalledAnalyzer,
+  npmLockAnalyzer,
+  yarnLockAnalyzer,
+  pnpmLockAnalyzer,
+  pythonInstalledAnalyzer,
+  pythonPipenvAnalyzer,
+  pythonPoetryAnalyzer,
+  pythonUvAnalyzer,
+  pythonRequirementsAnalyzer,
+  rubyGemspecAnalyzer,
+  rubyGemfileLockAnalyzer,
+  phpComposerInstalledAnalyzer,
+  phpComposerLockAnalyzer,
+  dotnetDepsAnalyzer,
+  dotnetPackagesLockAnalyzer,
+  rustCargoLockAnalyzer,
+  goBinaryAnalyzer,
+  rustAuditableAnalyzer,
+  javaArchiveAnalyzer,
+];
 
 const isStream = (a: AnyAnalyzer): a is StreamAnalyzer => "consume" in a;
 
@@ -87,7 +130,8 @@ export async function catalogFiles(
       warn,
     );
   }
-  return { os, packages };
+  // the same npm package seen through a lockfile and node_modules is one package with two locations
+  return { os, packages: mergeNpm(packages) };
 }
 
 async function runAnalyzer(
