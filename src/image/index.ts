@@ -4,6 +4,8 @@ export { openDockerArchive } from "./docker-archive.js";
 export { FileTree } from "./file-tree.js";
 export { hostPlatform, openOciLayout, parsePlatform, selectPlatform } from "./oci-layout.js";
 export { normalizeEntryPath } from "./paths.js";
+export { type ParsedPurl, parsePurl, purlFacts } from "./purl-parse.js";
+export { parseSbom, readSbom } from "./sbom-input.js";
 export { openTarget, parseTarget, type TargetRef } from "./target.js";
 export type * from "./types.js";
 export {

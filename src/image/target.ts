@@ -77,7 +77,8 @@ async function sniffKind(path: string): Promise<TargetKind> {
   await fh.read(head, 0, 512, 0);
   await fh.close();
   const text = head.toString("utf8").trimStart();
-  if (text.startsWith("{") && /"(bomFormat|spdxVersion)"/.test(text)) return "sbom";
+  // a tar never starts with "{"; readSbom names the file if it is JSON but not an SBOM
+  if (text.startsWith("{")) return "sbom";
   // a tar (or gzip'd tar): look inside for the layout marker
   const store = await TarStore.open(path);
   try {
