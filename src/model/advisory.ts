@@ -6,11 +6,31 @@ import type { Cvss, FixStatus, Severity } from "./finding.js";
  * distro facts OSV lacks (unfixed status, per-package urgency) on `Affected`.
  */
 
-export type RangeEvent = { introduced: string } | { fixed: string } | { last_affected: string } | { limit: string };
+export type RangeEvent =
+  | { introduced: string }
+  | { fixed: string }
+  | { last_affected: string }
+  | { limit: string };
 
 export interface AffectedRange {
   type: "ECOSYSTEM" | "SEMVER" | "GIT";
   events: RangeEvent[];
+}
+
+/**
+ * One NVD CPE match (https://nvd.nist.gov/developers/vulnerabilities, `configurations[].nodes[].cpeMatch[]`),
+ * kept as NVD states it: its version bounds do not fit OSV events (`versionStartExcluding`) and CPE
+ * versions follow no single ordering, so they are interpreted by the host-software matcher, not `ranges`.
+ */
+export interface CpeMatch {
+  /** `cpe:2.3:a:linuxfoundation:runc:*:*:*:*:*:*:*:*` */
+  criteria: string;
+  versionStartIncluding?: string;
+  versionStartExcluding?: string;
+  versionEndIncluding?: string;
+  versionEndExcluding?: string;
+  /** CPEs the same configuration also requires (an AND node: "running on / with"); absent for plain OR */
+  platforms?: string[];
 }
 
 export interface Affected {
@@ -25,6 +45,8 @@ export interface Affected {
   status?: FixStatus;
   /** the source's severity for this package (Debian urgency, OSV ecosystem_specific severity) */
   severity?: Severity;
+  /** NVD only (ecosystem `cpe`, package `vendor:product`): the vulnerable CPE matches */
+  cpe?: CpeMatch[];
 }
 
 export interface Advisory {

@@ -9,6 +9,7 @@ export interface Cvss {
   source: string;
   version: string;
   vector: string;
+  /** base score; NaN when not computable (CVSS v4 vectors without a published score) — JSON shows null */
   score: number;
 }
 

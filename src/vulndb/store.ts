@@ -1,0 +1,398 @@
+/**
+ * The vulnerability database: one SQLite file (better-sqlite3), schema in `schema.ts`.
+ *
+ * Reads answer the matcher (`advisoriesFor`, `enrich`) and `airbag db status`; writes come one advisory
+ * at a time from `DbWriter` (build.ts), which batches them into transactions.
+ */
+import Database from "better-sqlite3";
+import type { Advisory, Affected, Cvss, Severity } from "../model/index.js";
+import { AirbagError, inputError } from "../model/index.js";
+import { migrate, SCHEMA_VERSION, SLOTS, storedVersion } from "./schema.js";
+
+import {
+  type DbStatus,
+  type Enrichment,
+  type EpssEntry,
+  type KevEntry,
+  packageKey,
+  type UpsertMode,
+} from "./types.js";
+
+interface AdvisoryRow {
+  pk: number;
+  id: string;
+  source: string;
+  summary: string | null;
+  details: string | null;
+  published: string | null;
+  modified: string | null;
+  severity: string | null;
+  json: string;
+}
+
+interface KevRow {
+  cve: string;
+  date_added: string | null;
+  due_date: string | null;
+  ransomware: number;
+  vendor: string | null;
+  product: string | null;
+  name: string | null;
+}
+
+/** advisories.json: what a row needs besides its columns (empty lists omitted) */
+interface RowExtra {
+  aliases?: string[];
+  references?: string[];
+}
+
+interface CvssRow {
+  source: string;
+  version: string;
+  vector: string;
+  score: number | null;
+}
+
+/** An Affected as stored: no ecosystem (a column), no package when the column's key spells it. */
+function affectedJson(f: Affected, key: string): string {
+  const { ecosystem: _eco, package: name, versions, ...rest } = f;
+  return JSON.stringify({
+    ...rest,
+    ...(name !== key ? { package: name } : {}),
+    ...(versions.length ? { versions } : {}),
+  });
+}
+
+function affectedFrom(ecosystem: string, key: string, json: string): Affected {
+  const f = JSON.parse(json) as Partial<Affected>;
+  return { ...f, ecosystem, package: f.package ?? key, ranges: f.ranges ?? [], versions: f.versions ?? [] };
+}
+
+const opt = <K extends string, V>(key: K, v: V | null | undefined) =>
+  (v === null || v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
+
+export class VulnDb {
+  readonly path: string;
+  readonly db: Database.Database;
+  private readonly st;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.db = db;
+    const p = (sql: string) => db.prepare(sql);
+    this.st = {
+      find: p("SELECT pk, json FROM advisories WHERE id = ? AND source = ?"),
+      insert: p(
+        "INSERT INTO advisories (id, source, summary, details, published, modified, severity, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      update: p(
+        "UPDATE advisories SET summary = ?, details = ?, published = ?, modified = ?, severity = ?, json = ? WHERE pk = ?",
+      ),
+      delAlias: p("DELETE FROM aliases WHERE alias = ? AND advisory_pk = ?"),
+      delAffected: p("DELETE FROM affected WHERE slot BETWEEN ? AND ?"),
+      delAffectedPkg: p("DELETE FROM affected WHERE slot BETWEEN ? AND ? AND ecosystem = ? AND package = ?"),
+      lastAffected: p("SELECT max(slot) AS slot FROM affected WHERE slot BETWEEN ? AND ?"),
+      delCvss: p("DELETE FROM cvss WHERE slot BETWEEN ? AND ?"),
+      alias: p("INSERT OR IGNORE INTO aliases (alias, advisory_pk) VALUES (?, ?)"),
+      affected: p(
+        "INSERT INTO affected (slot, advisory_pk, ecosystem, package, json) VALUES (?, ?, ?, ?, ?)",
+      ),
+      cvss: p(
+        "INSERT INTO cvss (slot, advisory_pk, source, version, vector, score) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      cvssOf: p("SELECT source, version, vector, score FROM cvss WHERE slot BETWEEN ? AND ? ORDER BY slot"),
+      epss: p("INSERT OR REPLACE INTO epss (cve, score, percentile) VALUES (?, ?, ?)"),
+      kev: p(
+        "INSERT OR REPLACE INTO kev (cve, date_added, due_date, ransomware, vendor, product, name) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      forPackage: p(
+        `SELECT a.*, f.json AS affected_json FROM affected f JOIN advisories a ON a.pk = f.advisory_pk
+         WHERE f.ecosystem = ? AND f.package = ? ORDER BY f.slot`,
+      ),
+      affectedOf: p("SELECT ecosystem, package, json FROM affected WHERE slot BETWEEN ? AND ? ORDER BY slot"),
+      byAlias: p(
+        `SELECT * FROM advisories WHERE id = @id
+         UNION SELECT a.* FROM aliases x JOIN advisories a ON a.pk = x.advisory_pk WHERE x.alias = @id
+         ORDER BY pk`,
+      ),
+      get: p("SELECT * FROM advisories WHERE id = ? AND source = ?"),
+      getEpss: p("SELECT score, percentile FROM epss WHERE cve = ?"),
+      getKev: p("SELECT * FROM kev WHERE cve = ?"),
+      setMeta: p("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
+      meta: p("SELECT key, value FROM meta"),
+    };
+  }
+
+  /**
+   * Open (creating and migrating when writable) the database at `path`. `readonly` refuses a missing or
+   * empty file; `bulk` trades durability for speed — only for a private temp file (see `buildDatabase`).
+   */
+  static open(path: string, options: { readonly?: boolean; bulk?: boolean; now?: () => Date } = {}): VulnDb {
+    let db: Database.Database;
+    try {
+      db = new Database(path, {
+        readonly: options.readonly === true,
+        fileMustExist: options.readonly === true,
+      });
+    } catch (err) {
+      throw inputError(
+        `${path}: cannot open the vulnerability database (${(err as Error).message}); run "airbag db update" or pass --db FILE`,
+        err,
+      );
+    }
+    try {
+      const version = storedVersion(db);
+      if (version > SCHEMA_VERSION)
+        throw inputError(
+          `${path}: database schema v${version} is newer than this airbag understands (v${SCHEMA_VERSION}); upgrade airbag or rebuild with "airbag db update"`,
+        );
+      if (options.readonly) {
+        if (version < SCHEMA_VERSION)
+          throw inputError(
+            `${path}: not an airbag database or an older schema (v${version}); run "airbag db update"`,
+          );
+      } else {
+        db.pragma(options.bulk ? "journal_mode = OFF" : "journal_mode = DELETE");
+        db.pragma(options.bulk ? "synchronous = OFF" : "synchronous = NORMAL");
+        if (options.bulk) db.pragma("cache_size = -65536");
+        if (version < SCHEMA_VERSION) {
+          migrate(db, version);
+          if (version === 0)
+            db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('built_at', ?)").run(
+              (options.now?.() ?? new Date()).toISOString(),
+            );
+        }
+      }
+      return new VulnDb(path, db);
+    } catch (err) {
+      db.close();
+      if (err instanceof AirbagError) throw err;
+      throw inputError(`${path}: not a usable vulnerability database (${(err as Error).message})`, err);
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Upsert one advisory in its own transaction (use a `DbWriter` for many). */
+  upsert(a: Advisory, mode: UpsertMode = "replace"): void {
+    this.db.transaction(() => this.writeAdvisory(a, mode))();
+  }
+
+  /** @internal one advisory, inside the caller's transaction */
+  writeAdvisory(a: Advisory, mode: UpsertMode): void {
+    const st = this.st;
+    const found = st.find.get(a.id, a.source) as { pk: number; json: string } | undefined;
+    const old = found ? (JSON.parse(found.json) as RowExtra) : undefined;
+    let { aliases, cvss, references } = a;
+    if (found && mode === "merge") {
+      aliases = [...new Set([...(old?.aliases ?? []), ...aliases])];
+      references = [...new Set([...(old?.references ?? []), ...references])];
+      const first = found.pk * SLOTS;
+      const have = (st.cvssOf.all(first, first + SLOTS - 1) as CvssRow[]).map(toCvss);
+      const vectors = new Set(cvss.map((c) => `${c.source}\0${c.vector}`));
+      cvss = [...cvss, ...have.filter((c) => !vectors.has(`${c.source}\0${c.vector}`))];
+    }
+    aliases = aliases.filter((x) => x !== a.id);
+    const extra: RowExtra = {
+      ...(aliases.length ? { aliases } : {}),
+      ...(references.length ? { references } : {}),
+    };
+    const json = JSON.stringify(extra);
+    const cols = [
+      a.summary ?? null,
+      a.details ?? null,
+      a.published ?? null,
+      a.modified ?? null,
+      a.severity ?? null,
+    ] as const;
+    let pk: number;
+    let next = 0; // next free slot number for affected rows
+    if (found) {
+      pk = found.pk;
+      const first = pk * SLOTS;
+      const last = first + SLOTS - 1;
+      st.update.run(...cols, json, pk);
+      for (const alias of old?.aliases ?? []) st.delAlias.run(alias, pk);
+      st.delCvss.run(first, last);
+      if (mode === "replace") st.delAffected.run(first, last);
+      else {
+        for (const f of a.affected)
+          st.delAffectedPkg.run(first, last, f.ecosystem, packageKey(f.ecosystem, f.package));
+        const max = (st.lastAffected.get(first, last) as { slot: number | null }).slot;
+        next = max === null ? 0 : max - first + 1;
+      }
+    } else {
+      pk = Number(st.insert.run(a.id, a.source, ...cols, json).lastInsertRowid);
+    }
+    if (next + a.affected.length > SLOTS || cvss.length > SLOTS)
+      throw new AirbagError("INPUT", `${a.source} ${a.id}: more than ${SLOTS} affected entries`);
+    const base = pk * SLOTS;
+    for (const alias of aliases) st.alias.run(alias, pk);
+    cvss.forEach((c, i) => {
+      st.cvss.run(base + i, pk, c.source, c.version, c.vector, Number.isFinite(c.score) ? c.score : null);
+    });
+    for (const f of a.affected) {
+      const key = packageKey(f.ecosystem, f.package);
+      st.affected.run(base + next++, pk, f.ecosystem, key, affectedJson(f, key));
+    }
+  }
+
+  /** @internal */
+  writeEpss(e: EpssEntry): void {
+    this.st.epss.run(e.cve, e.score, e.percentile);
+  }
+
+  /** @internal */
+  writeKev(k: KevEntry): void {
+    this.st.kev.run(
+      k.cve,
+      k.dateAdded ?? null,
+      k.dueDate ?? null,
+      k.ransomware ? 1 : 0,
+      k.vendor ?? null,
+      k.product ?? null,
+      k.name ?? null,
+    );
+  }
+
+  /** Record when a source was last imported and how many records it now holds. */
+  stampSource(source: string, updatedAt: string): void {
+    const table = source === "epss" ? "epss" : source === "kev" ? "kev" : undefined;
+    const count = table
+      ? (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+      : (
+          this.db.prepare("SELECT count(*) AS n FROM advisories WHERE source = ?").get(source) as {
+            n: number;
+          }
+        ).n;
+    this.st.setMeta.run(`source.${source}.updated_at`, updatedAt);
+    this.st.setMeta.run(`source.${source}.records`, String(count));
+  }
+
+  private toAdvisory(row: AdvisoryRow, affected: Affected[]): Advisory {
+    const extra = JSON.parse(row.json) as RowExtra;
+    const first = row.pk * SLOTS;
+    return {
+      id: row.id,
+      aliases: extra.aliases ?? [],
+      source: row.source,
+      ...opt("summary", row.summary),
+      ...opt("details", row.details),
+      ...opt("published", row.published),
+      ...opt("modified", row.modified),
+      ...opt("severity", row.severity as Severity | null),
+      cvss: (this.st.cvssOf.all(first, first + SLOTS - 1) as CvssRow[]).map(toCvss),
+      affected,
+      references: extra.references ?? [],
+    };
+  }
+
+  private withAllAffected(row: AdvisoryRow): Advisory {
+    const first = row.pk * SLOTS;
+    const rows = this.st.affectedOf.all(first, first + SLOTS - 1) as {
+      ecosystem: string;
+      package: string;
+      json: string;
+    }[];
+    const affected = rows.map((r) => affectedFrom(r.ecosystem, r.package, r.json));
+    return this.toAdvisory(row, affected);
+  }
+
+  /**
+   * Advisories with an affected entry for `pkg` in `ecosystem` (exact ecosystem string, e.g. `Debian:12`;
+   * the name is compared by `packageKey`). Each advisory's `affected` holds only the matching entries.
+   */
+  advisoriesFor(ecosystem: string, pkg: string): Advisory[] {
+    const key = packageKey(ecosystem, pkg);
+    const rows = this.st.forPackage.all(ecosystem, key) as (AdvisoryRow & { affected_json: string })[];
+    const byPk = new Map<number, Advisory>();
+    for (const row of rows) {
+      const f = affectedFrom(ecosystem, key, row.affected_json);
+      const seen = byPk.get(row.pk);
+      if (seen) seen.affected.push(f);
+      else byPk.set(row.pk, this.toAdvisory(row, [f]));
+    }
+    return [...byPk.values()];
+  }
+
+  /** Every advisory whose id is `id` or that lists `id` as an alias, with all its affected entries. */
+  byAlias(id: string): Advisory[] {
+    return (this.st.byAlias.all({ id }) as AdvisoryRow[]).map((r) => this.withAllAffected(r));
+  }
+
+  get(source: string, id: string): Advisory | undefined {
+    const row = this.st.get.get(id, source) as AdvisoryRow | undefined;
+    return row ? this.withAllAffected(row) : undefined;
+  }
+
+  epss(cve: string): { score: number; percentile: number } | undefined {
+    return this.st.getEpss.get(cve) as { score: number; percentile: number } | undefined;
+  }
+
+  kev(cve: string): KevEntry | undefined {
+    const r = this.st.getKev.get(cve) as KevRow | undefined;
+    if (!r) return undefined;
+    return {
+      cve: r.cve,
+      ransomware: r.ransomware === 1,
+      ...opt("dateAdded", r.date_added),
+      ...opt("dueDate", r.due_date),
+      ...opt("vendor", r.vendor),
+      ...opt("product", r.product),
+      ...opt("name", r.name),
+    };
+  }
+
+  /** What NVD, EPSS and KEV know about any of `ids` (the matcher's `AdvisoryLookup.enrich`). */
+  enrich(ids: string[]): Enrichment {
+    const cvss: Cvss[] = [];
+    const references: string[] = [];
+    let epss: number | undefined;
+    let kev = false;
+    for (const id of new Set(ids)) {
+      const nvd = this.st.get.get(id, "nvd") as AdvisoryRow | undefined;
+      if (nvd) {
+        const adv = this.toAdvisory(nvd, []);
+        cvss.push(...adv.cvss);
+        references.push(...adv.references);
+      }
+      const e = this.epss(id);
+      if (e && (epss === undefined || e.score > epss)) epss = e.score;
+      if (this.st.getKev.get(id)) kev = true;
+    }
+    return { cvss, ...opt("epss", epss), kev, references: [...new Set(references)] };
+  }
+
+  status(): DbStatus {
+    const meta = new Map(
+      (this.st.meta.all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+    );
+    const sources: DbStatus["sources"] = {};
+    for (const [key, value] of meta) {
+      const m = /^source\.(.+)\.(updated_at|records)$/.exec(key);
+      if (!m) continue;
+      const s = sources[m[1]!] ?? { records: 0 };
+      sources[m[1]!] = s;
+      if (m[2] === "updated_at") s.updatedAt = value;
+      else s.records = Number(value);
+    }
+    const count = (t: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return {
+      path: this.path,
+      schemaVersion: Number(meta.get("schema_version") ?? 0),
+      ...opt("builtAt", meta.get("built_at")),
+      sources,
+      counts: {
+        advisories: count("advisories"),
+        affected: count("affected"),
+        aliases: count("aliases"),
+        epss: count("epss"),
+        kev: count("kev"),
+      },
+    };
+  }
+}
+
+const toCvss = (c: CvssRow): Cvss => ({ ...c, score: c.score ?? Number.NaN });
