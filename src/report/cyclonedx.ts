@@ -106,16 +106,17 @@ export function buildCycloneDxBom(inv: Inventory, opts: RenderOptions): Models.B
 
 const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
 
+/** CycloneDX 1.6 JSON text of a BOM built here (shared with the scan report's CycloneDX output). */
+export function serializeCycloneDx(bom: Models.Bom): string {
+  // sortLists: components/properties come out in a fixed order, so equal input → equal bytes
+  const doc = JSON.parse(serializer.serialize(bom, { sortLists: true })) as { dependencies?: unknown };
+  // The library lists every component with an empty dependsOn, which CycloneDX 1.6 reads as "has no
+  // dependencies". The inventory does not record dependencies, so say nothing (= unknown) instead.
+  delete doc.dependencies;
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
 export const cyclonedxFormat: InventoryFormatter = {
   name: "cyclonedx",
-  render(inv, opts) {
-    // sortLists: components/properties come out in a fixed order, so equal input → equal bytes
-    const doc = JSON.parse(serializer.serialize(buildCycloneDxBom(inv, opts), { sortLists: true })) as {
-      dependencies?: unknown;
-    };
-    // The library lists every component with an empty dependsOn, which CycloneDX 1.6 reads as "has no
-    // dependencies". The inventory does not record dependencies, so say nothing (= unknown) instead.
-    delete doc.dependencies;
-    return `${JSON.stringify(doc, null, 2)}\n`;
-  },
+  render: (inv, opts) => serializeCycloneDx(buildCycloneDxBom(inv, opts)),
 };

@@ -132,6 +132,8 @@ describe("spdx licence expressions", () => {
     "public-domain",
     "MIT AND AND MIT",
     "LicenseRef-a b",
+    "__proto__", // found by the property below: must not resolve to Object.prototype
+    "constructor",
   ])("rejects %j", (input) => expect(parseLicenseExpression(input)).toBeUndefined());
 
   it("never declares an invalid expression, whatever the package metadata says", () => {

@@ -70,7 +70,8 @@ function licenseId(token: string): string | undefined {
   const exact = list.canonical.get(token.toLowerCase());
   if (exact && list.licenses.has(exact)) return exact;
   const alias: Record<string, string> = { expat: "MIT", "apache-2": "Apache-2.0", "asl-2.0": "Apache-2.0" };
-  const aliased = alias[token.toLowerCase()];
+  // hasOwn: a licence string like "__proto__" must not resolve to Object.prototype
+  const aliased = Object.hasOwn(alias, token.toLowerCase()) ? alias[token.toLowerCase()] : undefined;
   if (aliased) return aliased;
   // "+" means "or any later version" on any listed licence (Annex D.3)
   if (token.endsWith("+") && token.length > 1) {

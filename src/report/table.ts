@@ -6,7 +6,7 @@ import { sortedPackages } from "./spdx.js";
 // Package metadata comes from the scanned image, i.e. from whoever built it: strip control characters
 // so a crafted package name cannot move the cursor or recolour the terminal (CWE-150).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-const clean = (s: string): string => s.replace(CONTROL, "?");
+export const clean = (s: string): string => s.replace(CONTROL, "?");
 
 function location(p: Package): string {
   const first = p.locations[0];
@@ -14,15 +14,39 @@ function location(p: Package): string {
   return p.locations.length > 1 ? `${first.path} (+${p.locations.length - 1})` : first.path;
 }
 
-function osLine(inv: Inventory): string | undefined {
+export type Colors = ReturnType<typeof pc.createColors>;
+
+export function osLine(inv: Inventory): string | undefined {
   const os = inv.target.os;
   if (!os) return undefined;
   if (os.prettyName) return os.prettyName;
   return [os.family, os.version, os.codename ? `(${os.codename})` : undefined].filter(Boolean).join(" ");
 }
 
-export function renderTable(inv: Inventory, opts: RenderOptions): string {
-  const c = pc.createColors(opts.color);
+/**
+ * Rows as lines of left-aligned columns two spaces apart. `style` sees each cell already padded:
+ * padding after colouring would count the escape sequences towards the width.
+ */
+export function alignColumns(
+  rows: readonly (readonly string[])[],
+  style: (cell: string, col: number, row: number) => string = (cell) => cell,
+  indent = "",
+): string[] {
+  const widths: number[] = [];
+  for (const r of rows)
+    for (const [i, cell] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  return rows.map(
+    (r, ri) =>
+      indent +
+      r
+        .map((cell, i) => style(i === r.length - 1 ? cell : cell.padEnd(widths[i] as number), i, ri))
+        .join("  ")
+        .trimEnd(),
+  );
+}
+
+/** The "Target / OS / Digest / Packages" block that opens both the SBOM and the scan report tables. */
+export function targetHeader(inv: Inventory, c: Colors): string[] {
   const t = inv.target;
   const out: string[] = [];
   const field = (label: string, value: string | undefined): void => {
@@ -32,6 +56,12 @@ export function renderTable(inv: Inventory, opts: RenderOptions): string {
   field("OS", osLine(inv));
   field("Digest", t.digest);
   field("Packages", String(inv.packages.length));
+  return out;
+}
+
+export function renderTable(inv: Inventory, opts: RenderOptions): string {
+  const c = pc.createColors(opts.color);
+  const out: string[] = targetHeader(inv, c);
   out.push("");
 
   if (inv.packages.length === 0) {
@@ -44,16 +74,7 @@ export function renderTable(inv: Inventory, opts: RenderOptions): string {
       clean(p.ecosystem && p.ecosystem !== p.type ? `${p.type} (${p.ecosystem})` : p.type),
       clean(location(p)),
     ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-    // pad before colouring: escape sequences would otherwise count towards the width
-    const line = (cells: string[], style: (s: string) => string = (s) => s): string =>
-      cells
-        .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number)))
-        .map(style)
-        .join("  ")
-        .trimEnd();
-    out.push(line(header, c.bold));
-    for (const r of rows) out.push(line(r));
+    out.push(...alignColumns([header, ...rows], (cell, _col, row) => (row === 0 ? c.bold(cell) : cell)));
   }
 
   if (inv.warnings?.length) {
