@@ -1,10 +1,35 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { analyzers, captureFor, catalogFiles, sortPackages, tapsFor } from "./catalog/index.js";
-import { type ExpansionLimits, type ImageSource, openTarget, parseTarget, walkImage } from "./image/index.js";
-import type { Inventory } from "./model/index.js";
+import {
+  type ExpansionLimits,
+  type ImageSource,
+  openTarget,
+  parseTarget,
+  readSbom,
+  walkImage,
+} from "./image/index.js";
+
+import { readIgnoreFile } from "./match/ignore-file.js";
+import { type AdvisoryLookup, matchInventory } from "./match/matcher.js";
+import { atLeast } from "./match/severity.js";
+import { suppressFindings } from "./match/suppress.js";
+import { readVex } from "./match/vex.js";
+import {
+  AirbagError,
+  type Finding,
+  type Inventory,
+  type Report,
+  SEVERITIES,
+  type Severity,
+} from "./model/index.js";
+import { summarize } from "./report/summary.js";
+import { VERSION } from "./version.js";
+import { VulnDb } from "./vulndb/index.js";
 
 /**
- * The pipeline: target → image source → one walk over the layers → analyzers → Inventory.
- * (Matching and detectors plug in after this as later stages; see ARCHITECTURE.md.)
+ * The pipeline: target → image source → one walk over the layers → analyzers → Inventory
+ * (`catalog`), then Inventory × vulnerability database → findings → suppressions → Report (`scan`).
  */
 
 export interface CatalogOptions {
@@ -51,9 +76,15 @@ export async function catalogSource(src: ImageSource, options: CatalogOptions = 
   return inv;
 }
 
-/** Inventory of every package in a target (`docker-archive:`, `oci:`, `dir:` or a bare path). */
+/** Inventory of every package in a target (`docker-archive:`, `oci:`, `dir:`, `sbom:` or a bare path). */
 export async function catalog(target: string, options: CatalogOptions = {}): Promise<Inventory> {
-  const src = await openTarget(await parseTarget(target), {
+  const ref = await parseTarget(target);
+  if (ref.kind === "sbom") {
+    const inv = await readSbom(ref.path);
+    for (const w of inv.warnings ?? []) options.onWarning?.(w);
+    return inv;
+  }
+  const src = await openTarget(ref, {
     platform: options.platform,
     tmpDir: options.tmpDir,
   });
@@ -62,4 +93,86 @@ export async function catalog(target: string, options: CatalogOptions = {}): Pro
   } finally {
     await src.close();
   }
+}
+
+export type ScannerName = "vuln" | "secret" | "malware" | "misconfig";
+export const SCANNERS: readonly ScannerName[] = ["vuln", "secret", "malware", "misconfig"];
+
+export interface ScanOptions extends CatalogOptions {
+  /** vulnerability database file; default `$AIRBAG_DB`, else the XDG cache (see defaultDbPath) */
+  db?: string;
+  /** an already-open advisory source (tests, the server); takes precedence over `db` */
+  lookup?: AdvisoryLookup;
+  scanners?: readonly ScannerName[];
+  /** keep only these severities (others are listed as suppressed) */
+  severities?: readonly Severity[];
+  onlyFixed?: boolean;
+  ignoreFile?: string;
+  vex?: string;
+  now?: Date;
+}
+
+/** `--db`, else `$AIRBAG_DB`, else `$XDG_CACHE_HOME/airbag/db.sqlite` (`~/.cache/airbag/db.sqlite`). */
+export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.AIRBAG_DB) return env.AIRBAG_DB;
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "airbag", "db.sqlite");
+}
+
+/** Inventory + findings of a target: what `airbag scan --format json` prints. */
+export async function scan(target: string, options: ScanOptions = {}): Promise<Report> {
+  const started = Date.now();
+  const scanners = new Set(options.scanners ?? SCANNERS);
+  // read the small inputs first: a typo in --ignore-file must not cost a whole image walk
+  const ignore = options.ignoreFile ? await readIgnoreFile(options.ignoreFile) : undefined;
+  const vex = options.vex ? await readVex(options.vex) : undefined;
+  let db: VulnDb | undefined;
+  let lookup = options.lookup;
+  if (scanners.has("vuln") && !lookup) {
+    db = VulnDb.open(options.db ?? defaultDbPath(), { readonly: true });
+    lookup = db;
+  }
+  try {
+    const inv = await catalog(target, options);
+    const found: Finding[] = lookup ? matchInventory(inv, lookup) : [];
+    const { findings, suppressed, warnings } = suppressFindings(found, inv, {
+      ...(ignore ? { ignore } : {}),
+      ...(vex ? { vex } : {}),
+      ...(options.severities ? { severities: new Set(options.severities) } : {}),
+      ...(options.onlyFixed ? { onlyFixed: true } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    for (const w of warnings) options.onWarning?.(w);
+    const allWarnings = [...(inv.warnings ?? []), ...warnings];
+    const dbStatus = db?.status();
+    return {
+      ...inv,
+      ...(allWarnings.length ? { warnings: allWarnings } : {}),
+      findings,
+      suppressed,
+      summary: summarize(findings),
+      metadata: {
+        tool: "airbag",
+        version: VERSION,
+        ...(dbStatus
+          ? {
+              db: {
+                path: dbStatus.path,
+                builtAt: dbStatus.builtAt,
+                schemaVersion: dbStatus.schemaVersion,
+                sources: dbStatus.sources,
+              },
+            }
+          : {}),
+        durationMs: Date.now() - started,
+      },
+    };
+  } finally {
+    db?.close();
+  }
+}
+
+/** `--fail-on SEV`: does any reported (not suppressed) finding reach the threshold? */
+export function gateTripped(report: Pick<Report, "findings">, failOn: Severity): Finding[] {
+  if (!SEVERITIES.includes(failOn)) throw new AirbagError("USAGE", `--fail-on: unknown severity "${failOn}"`);
+  return report.findings.filter((f) => failOn === "unknown" || atLeast(f.severity, failOn));
 }

@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { type GlobalFlags, reportError } from "./run.js";
 import { registerSbom } from "./sbom.js";
+import { registerScan } from "./scan.js";
 
 /** `airbag` — argument parsing only; every command calls into the library. */
 export async function main(argv: string[]): Promise<number> {
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const flags = () => program.opts<GlobalFlags>();
+  registerScan(program, flags);
   registerSbom(program, flags);
   try {
     await program.parseAsync(argv);

@@ -149,7 +149,9 @@ function toFinding(
   // the distro's (or the package-specific) rating first, then the advisory's own, then CVSS
   const ranked = group.map((h) => h.severity).find((s) => s && s !== "unknown");
   const own = group.map((h) => h.advisory.severity).find((s) => s && s !== "unknown");
-  const severity = ranked ?? own ?? extra.severity ?? severityFromCvss(cvss) ?? "unknown";
+  // an OSV MAL- record is a malicious package (OpenSSF malicious-packages): no CVSS, always critical
+  const malicious = ids.some((i) => i.startsWith("MAL-")) ? ("critical" as const) : undefined;
+  const severity = ranked ?? own ?? extra.severity ?? severityFromCvss(cvss) ?? malicious ?? "unknown";
   const fixes = group.map((h) => h.fixed).filter((f): f is string => !!f);
   const fixedVersion = fixes.sort(cmp)[0];
   const statuses = group.map((h) => h.status);
