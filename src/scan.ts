@@ -2,6 +2,14 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { analyzers, captureFor, catalogFiles, sortPackages, tapsFor } from "./catalog/index.js";
 import {
+  configFindings,
+  contentFindings,
+  type DetectorSet,
+  detectorsFor,
+  detectorTaps,
+  imageMeta,
+} from "./detect/index.js";
+import {
   type ExpansionLimits,
   type ImageSource,
   openTarget,
@@ -9,7 +17,6 @@ import {
   readSbom,
   walkImage,
 } from "./image/index.js";
-
 import { readIgnoreFile } from "./match/ignore-file.js";
 import { type AdvisoryLookup, matchInventory } from "./match/matcher.js";
 import { atLeast } from "./match/severity.js";
@@ -19,6 +26,7 @@ import {
   AirbagError,
   type Finding,
   type Inventory,
+  type LocatedFinding,
   type Report,
   SEVERITIES,
   type Severity,
@@ -42,6 +50,18 @@ export interface CatalogOptions {
 }
 
 export async function catalogSource(src: ImageSource, options: CatalogOptions = {}): Promise<Inventory> {
+  return (await inspectSource(src, options, { content: [], config: [] })).inventory;
+}
+
+/**
+ * One walk serves both the analyzers (inventory) and the content detectors (findings): the layers are
+ * read once whatever is asked for.
+ */
+async function inspectSource(
+  src: ImageSource,
+  options: CatalogOptions,
+  detect: DetectorSet,
+): Promise<{ inventory: Inventory; located: LocatedFinding[] }> {
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -49,11 +69,14 @@ export async function catalogSource(src: ImageSource, options: CatalogOptions = 
   };
   const walk = await walkImage(src, {
     capture: captureFor(analyzers),
-    streams: tapsFor(analyzers),
+    streams: [...tapsFor(analyzers), ...detectorTaps(detect.content)],
     warn,
     limits: options.limits,
   });
   const { os, packages } = await catalogFiles(walk, warn);
+  const located = [...contentFindings(walk.streamed), ...contentFindings(walk.layered)];
+  if (detect.config.length && src.kind === "layers")
+    located.push(...configFindings(imageMeta(src.info.name, src.config), detect.config, warn));
   const inv: Inventory = {
     schemaVersion: 1,
     target: {
@@ -73,26 +96,32 @@ export async function catalogSource(src: ImageSource, options: CatalogOptions = 
     packages: sortPackages(packages),
   };
   if (warnings.length) inv.warnings = warnings;
-  return inv;
+  return { inventory: inv, located };
 }
 
-/** Inventory of every package in a target (`docker-archive:`, `oci:`, `dir:`, `sbom:` or a bare path). */
-export async function catalog(target: string, options: CatalogOptions = {}): Promise<Inventory> {
+/** Inventory (and detector findings) of a target, walked once. */
+async function inspect(
+  target: string,
+  options: CatalogOptions,
+  detect: DetectorSet,
+): Promise<{ inventory: Inventory; located: LocatedFinding[] }> {
   const ref = await parseTarget(target);
   if (ref.kind === "sbom") {
     const inv = await readSbom(ref.path);
     for (const w of inv.warnings ?? []) options.onWarning?.(w);
-    return inv;
+    return { inventory: inv, located: [] };
   }
-  const src = await openTarget(ref, {
-    platform: options.platform,
-    tmpDir: options.tmpDir,
-  });
+  const src = await openTarget(ref, { platform: options.platform, tmpDir: options.tmpDir });
   try {
-    return await catalogSource(src, options);
+    return await inspectSource(src, options, detect);
   } finally {
     await src.close();
   }
+}
+
+/** Inventory of every package in a target (`docker-archive:`, `oci:`, `dir:`, `sbom:` or a bare path). */
+export async function catalog(target: string, options: CatalogOptions = {}): Promise<Inventory> {
+  return (await inspect(target, options, { content: [], config: [] })).inventory;
 }
 
 export type ScannerName = "vuln" | "secret" | "malware" | "misconfig";
@@ -132,8 +161,9 @@ export async function scan(target: string, options: ScanOptions = {}): Promise<R
     lookup = db;
   }
   try {
-    const inv = await catalog(target, options);
-    const found: Finding[] = lookup ? matchInventory(inv, lookup) : [];
+    const kinds = (["secret", "malware", "misconfig"] as const).filter((k) => scanners.has(k));
+    const { inventory: inv, located } = await inspect(target, options, detectorsFor(kinds));
+    const found: Finding[] = [...(lookup ? matchInventory(inv, lookup) : []), ...located];
     const { findings, suppressed, warnings } = suppressFindings(found, inv, {
       ...(ignore ? { ignore } : {}),
       ...(vex ? { vex } : {}),

@@ -255,6 +255,31 @@ describe("stream taps", () => {
     expect(r.seen).toBeLessThan(300_004);
   });
 
+  it("keeps every-layer extracts of deleted and replaced files, saying which are still present", async () => {
+    const { target, img } = await oci({
+      layers: [
+        { "bin/gone": "ELF!x", "bin/replaced": "ELF!old", "bin/kept": "ELF!k", "bin/opaque/x": "ELF!o" },
+        { "bin/.wh.gone": "", "bin/replaced": "plain now", "bin/opaque/.wh..wh..opq": "" },
+      ],
+    });
+    const src = await openTarget(await parseTarget(target));
+    const res = await walkImage(src, {
+      capture: () => 0,
+      streams: [{ ...tap, id: "every", everyLayer: true }],
+      warn: () => {},
+    });
+    await src.close();
+    const [l0] = img.layers.map((l) => l.diffId);
+    expect(res.layered.map((r) => [r.path, r.layer, r.present]).sort()).toEqual([
+      ["bin/gone", l0, false],
+      ["bin/kept", l0, true],
+      ["bin/opaque/x", l0, false],
+      ["bin/replaced", l0, false],
+    ]);
+    // every-layer results are not also reported as final-image extracts
+    expect(res.streamed).toEqual([]);
+  });
+
   it("feeds taps from a rootfs directory too", async () => {
     const root = join(tmp, "rootfs-tap");
     const { mkdir } = await import("node:fs/promises");

@@ -17,8 +17,14 @@ import type { ImageSource, LayeredImage, LayerRef, RootfsImage } from "./types.j
 /** A streaming consumer factory (see catalog/analyzer.ts StreamAnalyzer), keyed by `id`. */
 export interface StreamTap {
   id: string;
+  /**
+   * Results of an every-layer tap are kept for every file of every layer, also when a later layer
+   * deletes or replaces the file (secrets and malware still ship in the image's blobs); others only
+   * for files of the final image.
+   */
+  everyLayer?: boolean;
   wants(path: string, size: number, mode: number): boolean;
-  consume(path: string, size: number): { write(chunk: Buffer): boolean; end(): unknown };
+  consume(path: string, size: number, mode: number): { write(chunk: Buffer): boolean; end(): unknown };
 }
 
 export interface WalkOptions {
@@ -54,10 +60,17 @@ export interface StreamedResult {
   results: Record<string, unknown>;
 }
 
+export interface LayeredResult extends StreamedResult {
+  /** false when a later layer deleted or replaced this file */
+  present: boolean;
+}
+
 export interface WalkResult {
   files: WalkedFile[];
   /** files of the final image that some stream tap extracted something from */
   streamed: StreamedResult[];
+  /** every-layer taps' extracts, per (layer, path), in walk order */
+  layered: LayeredResult[];
   layers: WalkedLayer[];
 }
 
@@ -66,33 +79,43 @@ const LINKED_MAX = 64 << 20;
 
 export async function walkImage(src: ImageSource, opts: WalkOptions): Promise<WalkResult> {
   const first = await walkOnce(src, opts.capture, opts);
-  if (first.missing.size === 0) return collect(first.tree, first.layers, opts);
+  if (first.missing.size === 0) return collect(first, opts);
   // A wanted path is a link to a file nobody asked for (etc/os-release -> ../usr/lib/os-release):
   // walk again, this time also capturing the link targets. Rare, and bounded to one extra pass.
   const missing = first.missing;
   const capture = (p: string) => opts.capture(p) || (missing.has(p) ? LINKED_MAX : 0);
   const second = await walkOnce(src, capture, opts);
-  return collect(second.tree, second.layers, opts);
+  return collect(second, opts);
 }
 
 interface Pass {
   tree: FileTree;
   layers: WalkedLayer[];
   missing: Set<string>;
+  layered: LayeredRecord[];
+}
+
+interface LayeredRecord {
+  path: string;
+  layer: number;
+  mode: number;
+  size: number;
+  results: Record<string, unknown>;
 }
 
 async function walkOnce(src: ImageSource, capture: (p: string) => number, opts: WalkOptions): Promise<Pass> {
   const tree = new FileTree();
   const missing = new Set<string>();
+  const layered: LayeredRecord[] = [];
   if (src.kind === "rootfs") {
-    await walkRootfs(src, tree, capture, opts);
+    await walkRootfs(src, tree, capture, opts, layered);
     findMissingLinks(tree, capture, missing);
-    return { tree, layers: [], missing };
+    return { tree, layers: [], missing, layered };
   }
   const layers: WalkedLayer[] = [];
-  for (const layer of src.layers) layers.push(await walkLayer(layer, tree, capture, missing, opts));
+  for (const layer of src.layers) layers.push(await walkLayer(layer, tree, capture, missing, opts, layered));
   findMissingLinks(tree, capture, missing);
-  return { tree, layers, missing };
+  return { tree, layers, missing, layered };
 }
 
 function findMissingLinks(tree: FileTree, capture: (p: string) => number, missing: Set<string>): void {
@@ -111,6 +134,7 @@ async function walkLayer(
   capture: (p: string) => number,
   missing: Set<string>,
   opts: WalkOptions,
+  layered: LayeredRecord[],
 ): Promise<WalkedLayer> {
   const i = layer.index;
   const blobTap = newTap(layer.digest ? parseDigest(layer.digest, layer.where).node : "sha256");
@@ -140,7 +164,7 @@ async function walkLayer(
       case "hardlink":
         return hardlink(tree, p, h, i, capture, missing);
       case "file":
-        return regularFile(tree, p, h, i, capture, opts, layer.where);
+        return regularFile(tree, p, h, i, capture, opts, layer.where, layered);
       default:
         // devices, fifos: recorded as "something else is here now", never read
         tree.replaceUntracked(p, i);
@@ -188,7 +212,9 @@ function hardlink(
 interface Feed {
   write(chunk: Buffer): void;
   /** the captured bytes and tap results, or undefined when nothing is kept */
-  end(): { content?: Buffer; results?: Record<string, unknown> } | undefined;
+  end():
+    | { content?: Buffer; results?: Record<string, unknown>; layerResults?: Record<string, unknown> }
+    | undefined;
 }
 
 /** Fan one file's bytes out to the capture buffer and every tap that wants it. */
@@ -212,12 +238,13 @@ function feedFor(
     try {
       return {
         id: t.id,
-        c: t.consume(p, size) as ReturnType<StreamTap["consume"]> | undefined,
+        everyLayer: t.everyLayer === true,
+        c: t.consume(p, size, mode) as ReturnType<StreamTap["consume"]> | undefined,
         feeding: true,
       };
     } catch (err) {
       opts.warn(`${where}: ${p}: ${t.id} failed: ${(err as Error).message}`);
-      return { id: t.id, c: undefined, feeding: false };
+      return { id: t.id, everyLayer: false, c: undefined, feeding: false };
     }
   });
   const fail = (a: (typeof active)[number], err: unknown) => {
@@ -241,20 +268,20 @@ function feedFor(
     },
     end() {
       let results: Record<string, unknown> | undefined;
+      let layerResults: Record<string, unknown> | undefined;
       for (const a of active) {
         if (!a.c) continue;
         try {
           const r = a.c.end();
-          if (r !== undefined) {
-            results ??= {};
-            results[a.id] = r;
-          }
+          if (r === undefined) continue;
+          if (a.everyLayer) (layerResults ??= {})[a.id] = r;
+          else (results ??= {})[a.id] = r;
         } catch (err) {
           fail(a, err);
         }
       }
-      if (!buf && !results) return undefined;
-      return { content: buf, results };
+      if (!buf && !results && !layerResults) return undefined;
+      return { content: buf, results, layerResults };
     },
   };
 }
@@ -267,6 +294,7 @@ function regularFile(
   capture: (p: string) => number,
   opts: WalkOptions,
   where: string,
+  layered: LayeredRecord[],
 ): EntryBodySink | undefined {
   const max = capture(p);
   if (h.sparse) {
@@ -281,7 +309,19 @@ function regularFile(
   }
   const finish = () => {
     const kept = feed.end();
-    if (kept) tree.put(p, { kind: "file", layer: i, mode: h.mode, size: h.size, ...kept });
+    if (kept?.layerResults)
+      layered.push({ path: p, layer: i, mode: h.mode, size: h.size, results: kept.layerResults });
+    // a file with every-layer results stays in the tree (without content) so that a later
+    // whiteout or replacement shows up as "not present" in the final image
+    if (kept)
+      tree.put(p, {
+        kind: "file",
+        layer: i,
+        mode: h.mode,
+        size: h.size,
+        content: kept.content,
+        results: kept.results,
+      });
     else tree.replaceUntracked(p, i);
   };
   if (h.size === 0) {
@@ -296,6 +336,7 @@ async function walkRootfs(
   tree: FileTree,
   capture: (p: string) => number,
   opts: WalkOptions,
+  layered: LayeredRecord[],
 ) {
   const skipTop = new Set(["proc", "sys", "dev"]);
   const stack = [""];
@@ -331,13 +372,23 @@ async function walkRootfs(
           continue;
         }
         const kept = feed.end();
-        if (kept) tree.put(p, { kind: "file", layer: 0, mode: st.mode, size: st.size, ...kept });
+        if (kept?.layerResults)
+          layered.push({ path: p, layer: 0, mode: st.mode, size: st.size, results: kept.layerResults });
+        if (kept)
+          tree.put(p, {
+            kind: "file",
+            layer: 0,
+            mode: st.mode,
+            size: st.size,
+            content: kept.content,
+            results: kept.results,
+          });
       }
     }
   }
 }
 
-function collect(tree: FileTree, layers: WalkedLayer[], opts: WalkOptions): WalkResult {
+function collect({ tree, layers, layered }: Pass, opts: WalkOptions): WalkResult {
   const files: WalkedFile[] = [];
   const streamed: StreamedResult[] = [];
   for (const [path, entry] of tree.entries()) {
@@ -371,7 +422,22 @@ function collect(tree: FileTree, layers: WalkedLayer[], opts: WalkOptions): Walk
       mode: target.mode,
     });
   }
-  return { files, streamed, layers };
+  return {
+    files,
+    streamed,
+    layers,
+    layered: layered.map((r) => {
+      const now = tree.get(r.path);
+      return {
+        path: r.path,
+        layer: layers[r.layer]?.diffId,
+        mode: r.mode,
+        size: r.size,
+        results: r.results,
+        present: now?.kind === "file" && now.layer === r.layer,
+      };
+    }),
+  };
 }
 
 export type { LayeredImage };

@@ -36,6 +36,10 @@ export interface LocatedFinding {
   severity: Severity;
   title?: string;
   location?: Location;
+  /** for findings in the image config: "config.Env[2]", "history[4].created_by" */
+  field?: string;
+  /** the file was deleted or replaced by a later layer — it still ships in the image's blobs */
+  deleted?: boolean;
   match?: string;
   evidence?: string;
 }

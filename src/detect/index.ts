@@ -1,0 +1,129 @@
+import type { ImageConfig, StreamedResult, StreamTap } from "../image/index.js";
+import type { LocatedFinding } from "../model/index.js";
+import type { ConfigScanner, ContentHit, ContentScanner, ImageMeta } from "./detector.js";
+
+export type * from "./detector.js";
+
+/**
+ * The detector registry: which content and config scanners serve each `--scanners` name.
+ * Adding a detector = one file + one line here.
+ */
+export type DetectorKind = "secret" | "malware" | "misconfig";
+
+export interface DetectorSet {
+  content: ContentScanner[];
+  config: ConfigScanner[];
+}
+
+export const detectors: Readonly<Record<DetectorKind, DetectorSet>> = {
+  secret: { content: [], config: [] },
+  malware: { content: [], config: [] },
+  misconfig: { content: [], config: [] },
+};
+
+export function detectorsFor(kinds: Iterable<DetectorKind>): DetectorSet {
+  const out: DetectorSet = { content: [], config: [] };
+  for (const k of kinds) {
+    out.content.push(...detectors[k].content);
+    out.config.push(...detectors[k].config);
+  }
+  return out;
+}
+
+const TAP_PREFIX = "detect:";
+
+/** Walker taps for content scanners; a scanner with no hits in a file leaves no trace. */
+export function detectorTaps(scanners: readonly ContentScanner[]): StreamTap[] {
+  return scanners.map((s) => ({
+    id: TAP_PREFIX + s.name,
+    everyLayer: s.scope === "every-layer",
+    wants: (p, size, mode) => s.wants(p, size, mode),
+    consume: (p, size, mode) => {
+      const c = s.consume(p, size, mode);
+      return {
+        write: (chunk: Buffer) => c.write(chunk),
+        end: () => {
+          const hits = c.end();
+          return hits.length ? hits : undefined;
+        },
+      };
+    },
+  }));
+}
+
+/** The walker's tap results (final-image and every-layer) → located findings. */
+export function contentFindings(
+  results: readonly (StreamedResult & { present?: boolean })[],
+): LocatedFinding[] {
+  const out: LocatedFinding[] = [];
+  for (const r of results) {
+    for (const [tap, value] of Object.entries(r.results)) {
+      if (!tap.startsWith(TAP_PREFIX)) continue;
+      for (const hit of value as ContentHit[]) {
+        out.push({
+          kind: hit.kind,
+          id: hit.id,
+          severity: hit.severity,
+          ...(hit.title ? { title: hit.title } : {}),
+          location: {
+            path: r.path,
+            ...(r.layer ? { layer: r.layer } : {}),
+            ...(hit.line ? { line: hit.line } : {}),
+          },
+          ...(r.present === false ? { deleted: true } : {}),
+          ...(hit.match ? { match: hit.match } : {}),
+          ...(hit.evidence ? { evidence: hit.evidence } : {}),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** The detector view of an image config. */
+export function imageMeta(name: string, config: ImageConfig | undefined): ImageMeta {
+  const c = config?.config ?? {};
+  return {
+    name,
+    ...(c.User !== undefined ? { user: c.User } : {}),
+    env: c.Env ?? [],
+    labels: c.Labels ?? {},
+    entrypoint: c.Entrypoint ?? [],
+    cmd: c.Cmd ?? [],
+    exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+    ...(c.Healthcheck
+      ? { healthcheck: { ...(c.Healthcheck.Test ? { test: c.Healthcheck.Test } : {}) } }
+      : {}),
+    history: (config?.history ?? []).map((h) => ({
+      createdBy: h.created_by ?? "",
+      emptyLayer: h.empty_layer === true,
+    })),
+  };
+}
+
+export function configFindings(
+  meta: ImageMeta,
+  scanners: readonly ConfigScanner[],
+  warn: (m: string) => void,
+) {
+  const out: LocatedFinding[] = [];
+  for (const s of scanners) {
+    try {
+      for (const f of s.scanConfig(meta)) {
+        out.push({
+          kind: f.kind,
+          id: f.id,
+          severity: f.severity,
+          ...(f.title ? { title: f.title } : {}),
+          field: f.field,
+          ...(f.match ? { match: f.match } : {}),
+          ...(f.evidence ? { evidence: f.evidence } : {}),
+        });
+      }
+    } catch (err) {
+      // one detector's bug must not hide the others' findings
+      warn(`detector ${s.name} failed: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
