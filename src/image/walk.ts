@@ -274,8 +274,13 @@ function feedFor(
         try {
           const r = a.c.end();
           if (r === undefined) continue;
-          if (a.everyLayer) (layerResults ??= {})[a.id] = r;
-          else (results ??= {})[a.id] = r;
+          if (a.everyLayer) {
+            layerResults ??= {};
+            layerResults[a.id] = r;
+          } else {
+            results ??= {};
+            results[a.id] = r;
+          }
         } catch (err) {
           fail(a, err);
         }
