@@ -1,5 +1,4 @@
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { analyzers, captureFor, catalogFiles, sortPackages, tapsFor } from "./catalog/index.js";
 import {
   configFindings,
@@ -7,6 +6,7 @@ import {
   type DetectorSet,
   detectorsFor,
   detectorTaps,
+  finishFindings,
   imageMeta,
 } from "./detect/index.js";
 import {
@@ -33,7 +33,7 @@ import {
 } from "./model/index.js";
 import { summarize } from "./report/summary.js";
 import { VERSION } from "./version.js";
-import { VulnDb } from "./vulndb/index.js";
+import { missingDbError, resolveDbPath, VulnDb } from "./vulndb/index.js";
 
 /**
  * The pipeline: target → image source → one walk over the layers → analyzers → Inventory
@@ -67,6 +67,7 @@ async function inspectSource(
     warnings.push(m);
     options.onWarning?.(m);
   };
+  for (const s of detect.content) for (const w of s.warnings ?? []) warn(`${s.name}: ${w}`);
   const walk = await walkImage(src, {
     capture: captureFor(analyzers),
     streams: [...tapsFor(analyzers), ...detectorTaps(detect.content)],
@@ -74,7 +75,11 @@ async function inspectSource(
     limits: options.limits,
   });
   const { os, packages } = await catalogFiles(walk, warn);
-  const located = [...contentFindings(walk.streamed), ...contentFindings(walk.layered)];
+  const located = [
+    ...contentFindings(walk.streamed),
+    ...contentFindings(walk.layered),
+    ...finishFindings(detect.content, warn),
+  ];
   if (detect.config.length && src.kind === "layers")
     located.push(...configFindings(imageMeta(src.info.name, src.config), detect.config, warn));
   const inv: Inventory = {
@@ -141,10 +146,9 @@ export interface ScanOptions extends CatalogOptions {
   now?: Date;
 }
 
-/** `--db`, else `$AIRBAG_DB`, else `$XDG_CACHE_HOME/airbag/db.sqlite` (`~/.cache/airbag/db.sqlite`). */
+/** `$AIRBAG_DB`, else `$XDG_CACHE_HOME/airbag/db.sqlite` (`~/.cache/airbag/db.sqlite`). */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.AIRBAG_DB) return env.AIRBAG_DB;
-  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "airbag", "db.sqlite");
+  return resolveDbPath(undefined, env);
 }
 
 /** Inventory + findings of a target: what `airbag scan --format json` prints. */
@@ -157,7 +161,9 @@ export async function scan(target: string, options: ScanOptions = {}): Promise<R
   let db: VulnDb | undefined;
   let lookup = options.lookup;
   if (scanners.has("vuln") && !lookup) {
-    db = VulnDb.open(options.db ?? defaultDbPath(), { readonly: true });
+    const dbPath = resolveDbPath(options.db);
+    if (!existsSync(dbPath)) throw missingDbError(dbPath);
+    db = VulnDb.open(dbPath, { readonly: true });
     lookup = db;
   }
   try {

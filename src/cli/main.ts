@@ -3,6 +3,8 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
+import { registerDb } from "./db.js";
+import { registerLint } from "./lint.js";
 import { type GlobalFlags, reportError } from "./run.js";
 import { registerSbom } from "./sbom.js";
 import { registerScan } from "./scan.js";
@@ -21,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
   const flags = () => program.opts<GlobalFlags>();
   registerScan(program, flags);
   registerSbom(program, flags);
+  registerDb(program, flags);
+  registerLint(program, flags);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -39,6 +39,14 @@ export interface ContentScanner {
   /** runs for every regular file of every layer: must be cheap (path, size, mode bits) */
   wants(path: string, size: number, mode: number): boolean;
   consume(path: string, size: number, mode: number): ContentConsumer;
+  /**
+   * Findings that summarise many files ("89 .deb files left in the apt cache"), asked for once after
+   * the walk; `path` is the directory or first file they are about. Such scanners keep state, so the
+   * registry makes a fresh one per scan.
+   */
+  finish?(): (ContentHit & { path: string })[];
+  /** non-fatal problems found while loading rules (a YARA rule that uses an unsupported module …) */
+  readonly warnings?: readonly string[];
 }
 
 /** The parts of an image config (OCI/Docker) detectors look at. */

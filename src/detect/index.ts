@@ -1,6 +1,9 @@
 import type { ImageConfig, StreamedResult, StreamTap } from "../image/index.js";
 import type { LocatedFinding } from "../model/index.js";
 import type { ConfigScanner, ContentHit, ContentScanner, ImageMeta } from "./detector.js";
+import { createMalwareConfigScanner, createMalwareScanner } from "./malware/index.js";
+import { createMisconfigFileScanner, misconfigConfigScanner } from "./misconfig/index.js";
+import { createSecretConfigScanner, createSecretScanner } from "./secret/index.js";
 
 export type * from "./detector.js";
 
@@ -15,19 +18,52 @@ export interface DetectorSet {
   config: ConfigScanner[];
 }
 
-export const detectors: Readonly<Record<DetectorKind, DetectorSet>> = {
-  secret: { content: [], config: [] },
-  malware: { content: [], config: [] },
-  misconfig: { content: [], config: [] },
+/** Factories, not instances: content scanners may keep per-scan state (see `finish`). */
+export const detectors: Readonly<Record<DetectorKind, () => DetectorSet>> = {
+  secret: () => ({ content: [createSecretScanner()], config: [createSecretConfigScanner()] }),
+  malware: () => ({ content: [createMalwareScanner()], config: [createMalwareConfigScanner()] }),
+  misconfig: () => ({ content: [createMisconfigFileScanner()], config: [misconfigConfigScanner] }),
 };
 
 export function detectorsFor(kinds: Iterable<DetectorKind>): DetectorSet {
   const out: DetectorSet = { content: [], config: [] };
-  for (const k of kinds) {
-    out.content.push(...detectors[k].content);
-    out.config.push(...detectors[k].config);
+  for (const k of new Set(kinds)) {
+    const set = detectors[k]();
+    out.content.push(...set.content);
+    out.config.push(...set.config);
   }
   return out;
+}
+
+/** After the walk: the scanners' summary findings (image-wide, so no layer). */
+export function finishFindings(scanners: readonly ContentScanner[], warn: (m: string) => void) {
+  const out: LocatedFinding[] = [];
+  for (const s of scanners) {
+    if (!s.finish) continue;
+    try {
+      for (const { path, ...hit } of s.finish()) out.push(located(hit, { path }));
+    } catch (err) {
+      warn(`detector ${s.name} failed: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+function located(
+  hit: ContentHit,
+  location: NonNullable<LocatedFinding["location"]>,
+  deleted?: boolean,
+): LocatedFinding {
+  return {
+    kind: hit.kind,
+    id: hit.id,
+    severity: hit.severity,
+    ...(hit.title ? { title: hit.title } : {}),
+    location: { ...location, ...(hit.line ? { line: hit.line } : {}) },
+    ...(deleted ? { deleted: true } : {}),
+    ...(hit.match ? { match: hit.match } : {}),
+    ...(hit.evidence ? { evidence: hit.evidence } : {}),
+  };
 }
 
 const TAP_PREFIX = "detect:";
@@ -59,22 +95,8 @@ export function contentFindings(
   for (const r of results) {
     for (const [tap, value] of Object.entries(r.results)) {
       if (!tap.startsWith(TAP_PREFIX)) continue;
-      for (const hit of value as ContentHit[]) {
-        out.push({
-          kind: hit.kind,
-          id: hit.id,
-          severity: hit.severity,
-          ...(hit.title ? { title: hit.title } : {}),
-          location: {
-            path: r.path,
-            ...(r.layer ? { layer: r.layer } : {}),
-            ...(hit.line ? { line: hit.line } : {}),
-          },
-          ...(r.present === false ? { deleted: true } : {}),
-          ...(hit.match ? { match: hit.match } : {}),
-          ...(hit.evidence ? { evidence: hit.evidence } : {}),
-        });
-      }
+      for (const hit of value as ContentHit[])
+        out.push(located(hit, { path: r.path, ...(r.layer ? { layer: r.layer } : {}) }, r.present === false));
     }
   }
   return out;

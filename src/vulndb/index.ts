@@ -1,8 +1,14 @@
 export { buildDatabase, DbWriter } from "./build.js";
+export { type BundleManifest, exportBundle, importBundle, isBundle } from "./bundle.js";
 export { cvss2BaseScore, cvss3BaseScore, cvssFromVector, cvssVersion } from "./cvss.js";
+export { missingDbError, resolveDbPath } from "./db-path.js";
+export { type DatabaseStatus, databaseStatus } from "./db-status.js";
+export type { HttpSettings } from "./download.js";
 export type { ImportContext, ImportStats } from "./importers/index.js";
 export { importIntoDatabase, importPath } from "./importers/index.js";
 export { SCHEMA_VERSION } from "./schema.js";
+export { type FeedSource, loadSources, SOURCE_NAMES, type SourceName, selectSources } from "./sources.js";
 export { VulnDb } from "./store.js";
 export type { AdvisorySink, DbStatus, Enrichment, EpssEntry, KevEntry, UpsertMode } from "./types.js";
 export { packageKey } from "./types.js";
+export { type UpdateOptions, type UpdateProgress, type UpdateResult, updateDatabase } from "./updater.js";

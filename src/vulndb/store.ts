@@ -271,6 +271,42 @@ export class VulnDb {
     this.st.setMeta.run(`source.${source}.records`, String(count));
   }
 
+  /**
+   * Remove what `source` holds — its advisories with their rows, or the whole `kev`/`epss` table — so a
+   * re-downloaded feed replaces its earlier contents instead of piling onto them. `ecosystem` narrows it
+   * to the advisories affecting that ecosystem (`Debian` also covers `Debian:12`): an osv.dev
+   * per-ecosystem export replaces only its own slice. Returns the number of records removed.
+   */
+  deleteSource(source: string, ecosystem?: string): number {
+    if (source === "kev" || source === "epss") return this.db.prepare(`DELETE FROM ${source}`).run().changes;
+    const db = this.db;
+    const run = () => {
+      db.exec("CREATE TEMP TABLE IF NOT EXISTS doomed (pk INTEGER PRIMARY KEY); DELETE FROM temp.doomed");
+      if (ecosystem === undefined)
+        db.prepare("INSERT INTO temp.doomed SELECT pk FROM advisories WHERE source = ?").run(source);
+      else
+        db.prepare(
+          `INSERT OR IGNORE INTO temp.doomed SELECT f.advisory_pk FROM affected f
+           JOIN advisories a ON a.pk = f.advisory_pk
+           WHERE a.source = ? AND (f.ecosystem = ? OR (f.ecosystem >= ? AND f.ecosystem < ?))`,
+        ).run(source, ecosystem, `${ecosystem}:`, `${ecosystem};`);
+      for (const table of ["affected", "cvss", "aliases"])
+        db.exec(`DELETE FROM ${table} WHERE advisory_pk IN (SELECT pk FROM temp.doomed)`);
+      return db.prepare("DELETE FROM advisories WHERE pk IN (SELECT pk FROM temp.doomed)").run().changes;
+    };
+    return db.inTransaction ? run() : db.transaction(run)();
+  }
+
+  /** One `meta` value (update bookkeeping: HTTP validators, check times). */
+  getMeta(key: string): string | undefined {
+    return (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)
+      ?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.st.setMeta.run(key, value);
+  }
+
   private toAdvisory(row: AdvisoryRow, affected: Affected[]): Advisory {
     const extra = JSON.parse(row.json) as RowExtra;
     const first = row.pk * SLOTS;

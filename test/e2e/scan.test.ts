@@ -214,9 +214,11 @@ describe("airbag scan", () => {
   });
 
   it("--severity and --only-fixed move findings to suppressed, never drop them", async () => {
-    const all = JSON.parse((await run(["scan", image, "--db", db, "-f", "json"])).stdout) as Report;
+    const all = JSON.parse(
+      (await run(["scan", image, "--db", db, "-f", "json", "--scanners", "vuln"])).stdout,
+    ) as Report;
     const fixed = JSON.parse(
-      (await run(["scan", image, "--db", db, "-f", "json", "--only-fixed"])).stdout,
+      (await run(["scan", image, "--db", db, "-f", "json", "--only-fixed", "--scanners", "vuln"])).stdout,
     ) as Report;
     expect(fixed.findings.every((f) => f.kind === "vulnerability" && f.fixedVersion)).toBe(true);
     expect(fixed.findings.length + fixed.suppressed.length).toBe(all.findings.length);
@@ -226,7 +228,9 @@ describe("airbag scan", () => {
   it("scans an SBOM produced by airbag sbom the same as the image", async () => {
     const sbom = join(tmp, "sbom.cdx.json");
     expect((await run(["sbom", image, "-f", "cyclonedx", "-o", sbom])).code).toBe(0);
-    const fromImage = JSON.parse((await run(["scan", image, "--db", db, "-f", "json"])).stdout) as Report;
+    const fromImage = JSON.parse(
+      (await run(["scan", image, "--db", db, "-f", "json", "--scanners", "vuln"])).stdout,
+    ) as Report;
     const fromSbom = await run(["scan", `sbom:${sbom}`, "--db", db, "-f", "json"]);
     expect(fromSbom.code).toBe(0);
     const ids = (r: Report) => r.findings.map((f) => f.id).sort();
@@ -237,7 +241,7 @@ describe("airbag scan", () => {
     const missing = await run(["scan", image, "--db", join(tmp, "nope.sqlite")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
-    expect(missing.stderr).toMatch(/nope\.sqlite: cannot open the vulnerability database/);
+    expect(missing.stderr).toMatch(/nope\.sqlite: no vulnerability database; run "airbag db update"/);
     const badFormat = await run(["scan", image, "--db", db, "-f", "xml"]);
     expect(badFormat.code).toBe(2);
     expect(badFormat.stderr).toMatch(/--format: unknown report format "xml"/);

@@ -181,6 +181,87 @@ describe("ZipStreamReader on every local-header variant", () => {
   });
 });
 
+/** Read only the entries named in `wanted` (the others get no sink); returns names seen and contents. */
+function readSome(chunks: Buffer[], wanted: Set<string>) {
+  const budget = { entries: 0, inflated: 0, maxEntries: 1e6, maxInflated: 2 ** 31 };
+  const seen: string[] = [];
+  const got = new Map<string, Buffer>();
+  const warnings: string[] = [];
+  const r = new ZipStreamReader({
+    budget,
+    warn: (m) => warnings.push(m),
+    onEntry(e) {
+      seen.push(e.name);
+      if (!wanted.has(e.name)) return undefined;
+      const parts: Buffer[] = [];
+      return {
+        data: (c) => {
+          parts.push(Buffer.from(c));
+          return true;
+        },
+        end: (complete) => {
+          if (complete) got.set(e.name, Buffer.concat(parts));
+        },
+      };
+    },
+  });
+  for (const c of chunks) if (!r.write(c)) break;
+  r.end();
+  return { seen, got, warnings, state: r.state, inflated: budget.inflated };
+}
+
+describe("ZipStreamReader skipping unwanted entries", () => {
+  // `jar`-style archive: every deflated entry has its sizes only in a data descriptor
+  const many: ZipSpec[] = [
+    ...Array.from(
+      { length: 40 },
+      (_, i): ZipSpec => ({
+        name: `c/C${i}.class`,
+        data: i % 2 ? randomBytes(700 + i * 13) : content(900 + i * 17),
+        descriptor: true,
+        descriptorSig: i % 3 !== 0,
+      }),
+    ),
+    {
+      name: "META-INF/maven/g/a/pom.properties",
+      data: "groupId=g\nartifactId=a\nversion=1\n",
+      descriptor: true,
+    },
+    { name: "z/last.class", data: content(3000), descriptor: true },
+  ];
+  const zip = zipBuffer(many);
+  const pom = "META-INF/maven/g/a/pom.properties";
+
+  it("finds where an unwanted flag-bit-3 deflated entry ends without decoding it", () => {
+    const r = readSome([zip], new Set([pom]));
+    expect(r.warnings).toEqual([]);
+    expect(r.state).toBe("done");
+    expect(r.seen).toEqual(many.map((m) => m.name));
+    expect(r.got.get(pom)?.toString()).toBe("groupId=g\nartifactId=a\nversion=1\n");
+    // only the wanted entry was inflated
+    expect(r.inflated).toBe(Buffer.byteLength(many[40]!.data as string));
+  });
+
+  it("property: the same entries whatever the chunking, wanted or not", () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 1, max: 5000 }), (seed, max) => {
+        const r = readSome(chunksOf(zip, seed, max), new Set([pom, "c/C7.class", "z/last.class"]));
+        expect(r.warnings).toEqual([]);
+        expect(r.seen).toEqual(many.map((m) => m.name));
+        expect([...r.got.keys()].sort()).toEqual(["c/C7.class", pom, "z/last.class"].sort());
+        expect(r.got.get("c/C7.class")!.equals(many[7]!.data as Buffer)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("the variants archive reads the same with nothing wanted", () => {
+    const r = readSome(chunksOf(variantZip, 5, 700), new Set());
+    expect(r).toMatchObject({ warnings: [], state: "done", inflated: 0 });
+    expect(r.seen).toEqual(variants.map((v) => v.name));
+  });
+});
+
 describe("ZipStreamReader on damaged input", () => {
   it("not a zip: one warning", () => {
     const r = readZip([Buffer.from("this is a text file named .jar\n".repeat(10))]);

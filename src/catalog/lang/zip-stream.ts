@@ -10,10 +10,12 @@ import { RawInflater } from "./inflate.js";
  * Where an entry's data ends:
  * - sizes in the local header (or its ZIP64 extra field, id 0x0001): skip or feed exactly that many bytes;
  *   unwanted deflated entries are skipped without decoding;
- * - flag bit 3 (sizes in a data descriptor after the data) and deflate: the inflater finds the end;
- * - flag bit 3 and stored (or encrypted / unsupported methods): scan for the descriptor, accepting a
- *   position only when the descriptor's compressed size equals the distance from the data start and a
- *   zip signature follows it (with or without the optional descriptor signature, 32- or 64-bit sizes).
+ * - flag bit 3 (sizes in a data descriptor after the data) and deflate, content wanted: the inflater
+ *   finds the end while decoding;
+ * - flag bit 3 otherwise (stored, not wanted, encrypted / unsupported methods): scan for the descriptor,
+ *   accepting a position only when the descriptor's compressed size equals the distance from the data
+ *   start and a zip signature follows it (with or without the optional descriptor signature, 32- or
+ *   64-bit sizes). A writer that states a wrong size there loses the rest of that archive (warned).
  *
  * Bytes before the first local header (launch scripts of "fully executable" Spring Boot jars,
  * self-extractor stubs) are skipped up to `maxPreamble`. Never throws on malformed input: problems go to
@@ -33,6 +35,9 @@ const LOCAL_BYTES = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const PK = Buffer.from("PK", "latin1");
 /** a descriptor with its signature and 64-bit sizes is 24 bytes; +4 for the next signature, +4 slack */
 const SCAN_KEEP = 32;
+/** how much of a new chunk is copied to complete the previous chunk's undecided tail */
+const BRIDGE = 4096;
+const EMPTY = Buffer.alloc(0);
 
 export interface ZipEntry {
   name: string;
@@ -84,7 +89,7 @@ export class ZipStreamReader {
   state: State = "start";
   /** local headers read */
   entries = 0;
-  private pend: Buffer = Buffer.alloc(0);
+  private pend: Buffer = EMPTY;
   /** stream offset of the first byte of the buffer being processed */
   private base = 0;
   private cur?: Current;
@@ -104,20 +109,41 @@ export class ZipStreamReader {
   write(chunk: Buffer): boolean {
     if (this.finished) return false;
     if (chunk.length === 0) return true;
-    const buf = this.pend.length ? Buffer.concat([this.pend, chunk]) : chunk;
-    this.pend = Buffer.alloc(0);
+    let buf = chunk;
     let i = 0;
+    let fed = false;
+    if (this.pend.length) {
+      // The undecided tail of the last chunk (a split header, a descriptor, the scan margin) is joined
+      // with only the start of this one: copying every whole chunk behind a 32-byte tail would copy
+      // each nested jar once more.
+      const pend = this.pend;
+      this.pend = EMPTY;
+      const take = Math.min(chunk.length, BRIDGE);
+      const bridge = Buffer.concat([pend, chunk.subarray(0, take)]);
+      i = this.feed(bridge, 0);
+      if (!this.finished && i >= pend.length) {
+        this.base += pend.length; // past the old tail: carry on in the chunk itself
+        i -= pend.length;
+      } else if (this.finished || take === chunk.length) {
+        buf = bridge;
+        fed = true;
+      } else buf = Buffer.concat([pend, chunk]); // a header longer than the bridge
+      // (steps that need more input return before changing any state, so feeding resumes exactly)
+    }
+    if (!fed) i = this.feed(buf, i);
+    if (!this.finished && i < buf.length) this.pend = Buffer.from(buf.subarray(i)); // always a copy
+    this.base += buf.length - this.pend.length;
+    return !this.finished;
+  }
+
+  /** Run the state machine over `buf` from `i`; returns where it stopped (end, or more input needed). */
+  private feed(buf: Buffer, i: number): number {
     while (i < buf.length && !this.finished) {
       const next = this.step(buf, i);
       if (next < 0) break; // needs more bytes than this buffer holds
       i = next;
     }
-    if (!this.finished && i < buf.length) {
-      // keep the undecided tail (a split header, a descriptor, the scan margin); always a copy
-      this.pend = Buffer.from(buf.subarray(i));
-    }
-    this.base += buf.length - this.pend.length;
-    return !this.finished;
+    return i;
   }
 
   /** The input is complete: report truncation, close an open entry. */
@@ -243,11 +269,14 @@ export class ZipStreamReader {
     }
     const cur: Current = { entry, sink, left: csize, dataStart: this.base + dataStart, descriptor };
     this.cur = cur;
-    if (inflatable && (sink || !known)) {
+    if (inflatable && sink) {
       this.inflater ??= new RawInflater();
-      cur.inflater = this.inflater.reset(sink ? (c) => this.deliver(cur, c) : undefined);
+      cur.inflater = this.inflater.reset((c) => this.deliver(cur, c));
     }
-    this.state = known ? "data" : inflatable ? "inflate" : "scan";
+    // A flag-bit-3 deflated entry nobody wants is skipped like a stored one, by finding its descriptor
+    // (its compressed size must equal the distance and a zip signature must follow): decoding it just to
+    // find where it ends costs ~10x more (a `jar`-built library inside a fat jar is thousands of them).
+    this.state = known ? "data" : inflatable && sink ? "inflate" : "scan";
     return dataStart;
   }
 
