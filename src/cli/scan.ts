@@ -23,7 +23,7 @@ export function registerScan(program: Command, flags: () => GlobalFlags): void {
   program
     .command("scan")
     .description(
-      "find vulnerabilities (and, as detectors land, secrets, malware, misconfigurations) in an image",
+      "find vulnerabilities, secrets, malware and misconfigurations in an image (or SBOM)",
     )
     .argument("<target>", "docker-archive:PATH | oci:PATH[:TAG|@DIGEST] | dir:PATH | sbom:PATH | a bare path")
     .option("--db <file>", "vulnerability database (default $AIRBAG_DB, else ~/.cache/airbag/db.sqlite)")
