@@ -236,3 +236,25 @@ describe("npm run demo (library path)", () => {
     expect(findings[0]).toMatchObject({ id: "MAL-2025-20690", severity: "critical" });
   });
 });
+
+describe("npm run demo (detectors)", () => {
+  it("finds the npm token a later layer deleted, masked, in the layer that shipped it", async () => {
+    const { scan } = await import("../../src/scan.js");
+    const out = join(tmp, "image2");
+    mkdirSync(out);
+    const { target, layers } = buildDemoImage(out);
+    const report = await scan(target, { scanners: ["secret"] });
+    const secrets = report.findings.filter((f) => f.kind === "secret");
+    expect(secrets).toHaveLength(1);
+    const s = secrets[0]!;
+    expect(s).toMatchObject({
+      id: "npm-access-token",
+      deleted: true,
+      location: { path: "opt/app/web/.npmrc", line: 2 },
+    });
+    // the layer that added it, not the one that deleted it
+    const web = layers.find((l: { name: string }) => l.name === "3-web")!;
+    expect([web.digest, web.diffId]).toContain((s as { location: { layer?: string } }).location.layer);
+    expect("match" in s ? String(s.match) : "").not.toMatch(/npm_[A-Za-z0-9]{36}/);
+  });
+});
