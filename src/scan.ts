@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { analyzers, captureFor, catalogFiles, sortPackages, tapsFor } from "./catalog/index.js";
+import { analyzers, captureFor, captureKey, catalogFiles, sortPackages, tapsFor } from "./catalog/index.js";
 import {
   configFindings,
   contentFindings,
@@ -17,6 +17,7 @@ import {
   readSbom,
   walkImage,
 } from "./image/index.js";
+import { LayerCache } from "./image/layer-cache.js";
 import { readIgnoreFile } from "./match/ignore-file.js";
 import { type AdvisoryLookup, matchInventory } from "./match/matcher.js";
 import { atLeast } from "./match/severity.js";
@@ -33,6 +34,7 @@ import {
 } from "./model/index.js";
 import { summarize } from "./report/summary.js";
 import { VERSION } from "./version.js";
+import { cacheMaxBytes, cachePath } from "./vulndb/cache-path.js";
 import { missingDbError, resolveDbPath, VulnDb } from "./vulndb/index.js";
 
 /**
@@ -44,9 +46,18 @@ export interface CatalogOptions {
   /** `os/arch[/variant]` for multi-platform indexes */
   platform?: string;
   tmpDir?: string;
+  /** registries: allow plain HTTP / unverified TLS (loopback registries speak HTTP anyway) */
+  insecure?: boolean;
+  /** `engine:` targets: Docker / podman API endpoint (default $DOCKER_HOST, then the usual sockets) */
+  engine?: string;
   limits?: ExpansionLimits;
   /** receives non-fatal problems as they happen (they are also listed in `inventory.warnings`) */
   onWarning?: (message: string) => void;
+  /**
+   * Per-layer analysis cache for layered images: `true` = `layer-cache.sqlite` beside the vulnerability
+   * database, a string = in that directory; default off. Its own problems go to `onWarning` only.
+   */
+  cache?: boolean | string;
 }
 
 export async function catalogSource(src: ImageSource, options: CatalogOptions = {}): Promise<Inventory> {
@@ -68,12 +79,19 @@ async function inspectSource(
     options.onWarning?.(m);
   };
   for (const s of detect.content) for (const w of s.warnings ?? []) warn(`${s.name}: ${w}`);
-  const walk = await walkImage(src, {
-    capture: captureFor(analyzers),
-    streams: [...tapsFor(analyzers), ...detectorTaps(detect.content)],
-    warn,
-    limits: options.limits,
-  });
+  const cache = openLayerCache(src, options);
+  let walk: Awaited<ReturnType<typeof walkImage>>;
+  try {
+    walk = await walkImage(src, {
+      capture: captureFor(analyzers),
+      streams: [...tapsFor(analyzers), ...detectorTaps(detect.content)],
+      warn,
+      limits: options.limits,
+      ...(cache ? { cache, cacheKey: `airbag ${VERSION}\n${captureKey(analyzers)}` } : {}),
+    });
+  } finally {
+    cache?.close();
+  }
   const { os, packages } = await catalogFiles(walk, warn);
   const located = [
     ...contentFindings(walk.streamed),
@@ -104,6 +122,15 @@ async function inspectSource(
   return { inventory: inv, located };
 }
 
+function openLayerCache(src: ImageSource, options: CatalogOptions & { db?: string }): LayerCache | undefined {
+  if (!options.cache || src.kind !== "layers") return undefined;
+  const dir = typeof options.cache === "string" ? options.cache : undefined;
+  return LayerCache.open(cachePath(dir, options.db), {
+    maxBytes: cacheMaxBytes(),
+    warn: (m) => options.onWarning?.(m),
+  });
+}
+
 /** Inventory (and detector findings) of a target, walked once. */
 async function inspect(
   target: string,
@@ -116,7 +143,12 @@ async function inspect(
     for (const w of inv.warnings ?? []) options.onWarning?.(w);
     return { inventory: inv, located: [] };
   }
-  const src = await openTarget(ref, { platform: options.platform, tmpDir: options.tmpDir });
+  const src = await openTarget(ref, {
+    platform: options.platform,
+    tmpDir: options.tmpDir,
+    insecure: options.insecure,
+    engine: options.engine,
+  });
   try {
     return await inspectSource(src, options, detect);
   } finally {
@@ -189,6 +221,7 @@ export async function scan(target: string, options: ScanOptions = {}): Promise<R
       metadata: {
         tool: "airbag",
         version: VERSION,
+        scanners: SCANNERS.filter((s) => scanners.has(s)),
         ...(dbStatus
           ? {
               db: {

@@ -72,11 +72,26 @@ export function captureFor(list: readonly AnyAnalyzer[]): (path: string) => numb
   };
 }
 
+/**
+ * Identifies `captureFor(list)` in layer cache keys: which analyzers buffer files, at which version and
+ * size limit. Changing any of them misses the cache.
+ */
+export function captureKey(list: readonly AnyAnalyzer[]): string {
+  const buffered = list.filter((a): a is Analyzer => !isStream(a));
+  return JSON.stringify([
+    ["os-release", OS_RELEASE_MAX],
+    ...buffered.map((a) => [a.name, a.version, a.maxFileSize]),
+  ]);
+}
+
 /** The walker taps for the streaming analyzers in `list`. */
 export function tapsFor(list: readonly AnyAnalyzer[]): StreamTap[] {
-  return list
-    .filter(isStream)
-    .map((a) => ({ id: a.name, wants: a.wants.bind(a), consume: a.consume.bind(a) }));
+  return list.filter(isStream).map((a) => ({
+    id: a.name,
+    version: a.version,
+    wants: a.wants.bind(a),
+    consume: a.consume.bind(a),
+  }));
 }
 
 export interface CatalogResult {

@@ -93,7 +93,7 @@ describe("airbag db", () => {
     expect(table.err).toBe(""); // fresh: no staleness warning
 
     const json = JSON.parse((await cli("db", "status", "--db", db, "--format", "json")).out);
-    expect(json).toMatchObject({ path: db, schemaVersion: 1, stale: false, maxAgeSeconds: 604800 });
+    expect(json).toMatchObject({ path: db, schemaVersion: 2, stale: false, maxAgeSeconds: 604800 });
     expect(json.sources.kev.records).toBe(2);
 
     const bundle = join(work, "a.tar.gz");
@@ -103,7 +103,7 @@ describe("airbag db", () => {
     const copy = join(work, "b.sqlite");
     const inst = await cli("db", "import", "--db", copy, bundle, join(FIXTURES, "pypa"));
     expect(inst.code).toBe(0);
-    expect(inst.out).toMatch(/a\.tar\.gz: installed database \(schema v1, built \S+, \d+ advisories\)/);
+    expect(inst.out).toMatch(/a\.tar\.gz: installed database \(schema v2, built \S+, \d+ advisories\)/);
     const again = JSON.parse((await cli("db", "status", "--db", copy, "--format", "json")).out);
     expect(again.sources.kev).toEqual(json.sources.kev);
     expect(again.counts.advisories).toBe(json.counts.advisories + 2); // + the PyPA records

@@ -8,6 +8,7 @@ import { registerLint } from "./lint.js";
 import { type GlobalFlags, reportError } from "./run.js";
 import { registerSbom } from "./sbom.js";
 import { registerScan } from "./scan.js";
+import { registerVerify } from "./verify.js";
 
 /** `airbag` — argument parsing only; every command calls into the library. */
 export async function main(argv: string[]): Promise<number> {
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSbom(program, flags);
   registerDb(program, flags);
   registerLint(program, flags);
+  registerVerify(program, flags);
   try {
     await program.parseAsync(argv);
     return 0;

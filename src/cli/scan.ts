@@ -17,15 +17,20 @@ interface ScanFlags {
   ignoreFile?: string;
   vex?: string;
   platform?: string;
+  insecure?: boolean;
+  engine?: string;
+  cache: boolean;
+  cacheDir?: string;
 }
 
 export function registerScan(program: Command, flags: () => GlobalFlags): void {
   program
     .command("scan")
-    .description(
-      "find vulnerabilities, secrets, malware and misconfigurations in an image (or SBOM)",
+    .description("find vulnerabilities, secrets, malware and misconfigurations in an image (or SBOM)")
+    .argument(
+      "<target>",
+      "registry:REF | engine:REF | docker-archive:PATH | oci:PATH[:TAG|@DIGEST] | dir:PATH | sbom:PATH | a bare path or image reference",
     )
-    .argument("<target>", "docker-archive:PATH | oci:PATH[:TAG|@DIGEST] | dir:PATH | sbom:PATH | a bare path")
     .option("--db <file>", "vulnerability database (default $AIRBAG_DB, else ~/.cache/airbag/db.sqlite)")
     .option("--scanners <list>", `comma list of ${SCANNERS.join(", ")}`, SCANNERS.join(","))
     .option("-f, --format <format>", "table | json | sarif | cyclonedx | spdx | html", "table")
@@ -36,6 +41,10 @@ export function registerScan(program: Command, flags: () => GlobalFlags): void {
     .option("--ignore-file <file>", "YAML list of accepted findings (id, package, path, reason, expires)")
     .option("--vex <file>", "OpenVEX document: not_affected / fixed statements suppress findings")
     .option("--platform <os/arch[/variant]>", "platform to pick from a multi-platform index")
+    .option("--insecure", "allow plain HTTP and unverified TLS for the registry")
+    .option("--engine <socket>", "Docker / podman API for engine: targets (unix:///PATH.sock)")
+    .option("--no-cache", "analyse every layer again (no per-layer result cache)")
+    .option("--cache-dir <dir>", "where the layer cache lives (default: beside the vulnerability database)")
     .action(async (target: string, opts: ScanFlags) => {
       // every flag is checked before the (possibly long) scan
       const formatter = reportFormatter(opts.format);
@@ -51,6 +60,9 @@ export function registerScan(program: Command, flags: () => GlobalFlags): void {
         ...(opts.ignoreFile ? { ignoreFile: opts.ignoreFile } : {}),
         ...(opts.vex ? { vex: opts.vex } : {}),
         ...(opts.platform ? { platform: opts.platform } : {}),
+        ...(opts.insecure ? { insecure: true } : {}),
+        ...(opts.engine ? { engine: opts.engine } : {}),
+        cache: opts.cache ? (opts.cacheDir ?? true) : false,
         onWarning: sink.warn,
       });
       const color = !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;

@@ -42,7 +42,8 @@ export interface ContentScanner {
   /**
    * Findings that summarise many files ("89 .deb files left in the apt cache"), asked for once after
    * the walk; `path` is the directory or first file they are about. Such scanners keep state, so the
-   * registry makes a fresh one per scan.
+   * registry makes a fresh one per scan. They must derive that cross-file state in `consume()` from
+   * path, size and mode alone: files of layers served from the layer cache are replayed without bytes.
    */
   finish?(): (ContentHit & { path: string })[];
   /** non-fatal problems found while loading rules (a YARA rule that uses an unsupported module …) */

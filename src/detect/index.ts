@@ -72,7 +72,12 @@ const TAP_PREFIX = "detect:";
 export function detectorTaps(scanners: readonly ContentScanner[]): StreamTap[] {
   return scanners.map((s) => ({
     id: TAP_PREFIX + s.name,
+    // the layer cache keys on this: a scanner's output change must come with a version bump
+    version: s.version,
     everyLayer: s.scope === "every-layer",
+    // a summarising scanner learns its cross-file facts in consume() from path and mode alone, so a
+    // file of a cached layer is consumed without bytes (its per-file hits come from the cache)
+    ...(s.finish ? { replay: (p: string, size: number, mode: number) => void s.consume(p, size, mode) } : {}),
     wants: (p, size, mode) => s.wants(p, size, mode),
     consume: (p, size, mode) => {
       const c = s.consume(p, size, mode);

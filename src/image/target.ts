@@ -3,8 +3,21 @@ import { resolve } from "node:path";
 import { AirbagError, inputError, type TargetKind } from "../model/index.js";
 import { type BlobStore, DirStore, TarStore } from "./blob-store.js";
 import { openDockerArchive } from "./docker-archive.js";
+import { openEngineImage } from "./engine-source.js";
 import { openOciLayout, parsePlatform } from "./oci-layout.js";
+import type { RegistryClientOptions } from "./registry/client.js";
+import { openRegistryImage } from "./registry/source.js";
 import type { ImageSource, OpenOptions } from "./types.js";
+
+/** What remote sources need besides the platform: transport security, engine socket, credentials. */
+export interface TargetOptions extends OpenOptions {
+  /** allow plain HTTP and unverified TLS for registries (loopback registries get plain HTTP anyway) */
+  insecure?: boolean;
+  /** Docker / podman API endpoint for `engine:` (`unix:///path.sock`, a socket path, tcp://host:port) */
+  engine?: string;
+  /** registry client settings beyond `insecure` (credentials, docker config path, mirrors, retries) */
+  registry?: Omit<RegistryClientOptions, "insecure">;
+}
 
 /** A parsed target string (skopeo-like transports; see BRIEF.md "Targets"). */
 export interface TargetRef {
@@ -95,7 +108,7 @@ async function openStore(path: string, opts: OpenOptions): Promise<BlobStore> {
 }
 
 /** Open a target for walking. Registry and engine targets are served by their own sources. */
-export async function openTarget(ref: TargetRef, opts: OpenOptions = {}): Promise<ImageSource> {
+export async function openTarget(ref: TargetRef, opts: TargetOptions = {}): Promise<ImageSource> {
   const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
   switch (ref.kind) {
     case "dir": {
@@ -131,10 +144,11 @@ export async function openTarget(ref: TargetRef, opts: OpenOptions = {}): Promis
         "UNSUPPORTED",
         `${ref.raw}: SBOM targets are read by "airbag scan", not walked as an image`,
       );
+    case "registry":
+      return openRegistryImage(ref.path, { ...opts.registry, insecure: opts.insecure, platform });
+    case "engine":
+      return openEngineImage(ref.path, { engine: opts.engine, tmpDir: opts.tmpDir });
     default:
-      throw new AirbagError(
-        "UNSUPPORTED",
-        `${ref.raw}: ${ref.kind} targets are not supported by this build yet; save the image (docker save / skopeo copy) and scan the archive`,
-      );
+      throw new AirbagError("UNSUPPORTED", `${ref.raw}: ${ref.kind} targets are not supported`);
   }
 }

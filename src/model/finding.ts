@@ -55,5 +55,5 @@ export interface Report extends Inventory {
   findings: Finding[];
   suppressed: SuppressedFinding[];
   summary: Record<Severity, number>;
-  metadata: { tool: "airbag"; version: string; db?: unknown; durationMs: number };
+  metadata: { tool: "airbag"; version: string; db?: unknown; scanners?: string[]; durationMs: number };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   cleanReport,
   findPackage,
+  LAYER1,
   renderR,
   report,
   SUPPRESS_REASON,
@@ -151,6 +152,27 @@ describe("report html", () => {
     const suppressed = between(page, '<table id="suppressed">', "</table>");
     expect(suppressed).toContain("CVE-2024-0727");
     expect(suppressed).toContain(SUPPRESS_REASON);
+  });
+
+  it("names the config field of config findings and the layer still holding a deleted file", () => {
+    const r = report();
+    r.findings.push(
+      {
+        kind: "secret",
+        id: "aws-access-key-id",
+        severity: "critical",
+        location: { path: "root/.aws/credentials", layer: LAYER1, line: 4 },
+        deleted: true,
+        match: "AKIA************GM55",
+      },
+      { kind: "malware", id: "miner.cli-option", severity: "critical", field: "config.Entrypoint" },
+    );
+    const rows = between(html(r), '<table id="findings">', "</table>").split("<tr ");
+    const aws = rows.find((x) => x.includes("root/.aws/credentials:4")) as string;
+    expect(aws).toContain(`deleted by a later layer, still in layer <span class="mono">${LAYER1}</span>`);
+    expect(rows.find((x) => x.includes("miner.cli-option"))).toContain(
+      '<span class="mono">config.Entrypoint</span>',
+    );
   });
 
   it("filters by severity, text and fixability in the page", () => {

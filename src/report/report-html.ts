@@ -163,7 +163,11 @@ function describe(f: Finding, pkgs: Map<string, Package>) {
   const detail = [f.match, f.evidence].filter(Boolean).join(" ");
   return {
     id: esc(f.id),
-    where: `<span class="mono">${esc(locationText(f) || "image configuration")}</span>`,
+    where:
+      `<span class="mono">${esc(locationText(f) || "image configuration")}</span>` +
+      (f.deleted
+        ? `<div class="muted">deleted by a later layer, still in layer <span class="mono">${esc(f.location?.layer ?? "?")}</span></div>`
+        : ""),
     installed: "—",
     fixed: "—",
     status: "—",

@@ -1,6 +1,13 @@
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
-import { findPackage, ROPTS, renderR, report, SUPPRESS_REASON } from "../../test/support/report-fixture.js";
+import {
+  findPackage,
+  LAYER1,
+  ROPTS,
+  renderR,
+  report,
+  SUPPRESS_REASON,
+} from "../../test/support/report-fixture.js";
 import { addFormats, explain, schemaFixture } from "../../test/support/sbom-fixture.js";
 import type { Report, VulnerabilityFinding } from "../model/index.js";
 import { imagePathUri, sarifLevel } from "./report-sarif.js";
@@ -170,6 +177,49 @@ describe("sarif", () => {
     const moved = report();
     vuln(moved, "CVE-2023-5678").package = findPackage(moved, "libc6").id;
     expect(prints(moved)["CVE-2023-5678"]).not.toBe(base["CVE-2023-5678"]);
+  });
+
+  it("says which config field and which layer of a deleted file a located finding is about", () => {
+    const r = report();
+    r.findings.push(
+      {
+        kind: "secret",
+        id: "aws-secret-access-key",
+        severity: "critical",
+        title: "AWS secret access key",
+        location: { path: "root/.aws/credentials", layer: LAYER1, line: 5 },
+        deleted: true,
+        match: "Bp7L********************************mUhu",
+      },
+      {
+        kind: "secret",
+        id: "github-pat",
+        severity: "critical",
+        field: "config.Env[1]",
+        match: "ghp_********************************5y15",
+      },
+      {
+        kind: "secret",
+        id: "github-pat",
+        severity: "critical",
+        field: 'config.Labels["token"]',
+        match: "ghp_x",
+      },
+    );
+    const doc = sarif(r);
+    expect(validate(doc), explain(validate)).toBe(true);
+    const results = doc.runs[0]!.results as (Result & { properties?: Record<string, unknown> })[];
+    const aws = results.find((x) => x.ruleId === "aws-secret-access-key")!;
+    expect(aws.message.text).toContain(
+      `in root/.aws/credentials:5 (deleted by a later layer; still shipped in layer ${LAYER1})`,
+    );
+    expect(aws.properties).toEqual({ layer: LAYER1, deleted: true });
+    expect(aws.locations?.[0]?.physicalLocation.region).toEqual({ startLine: 5 });
+    const [env, label] = results.filter((x) => x.ruleId === "github-pat");
+    expect(env!.message.text).toContain("in config.Env[1] of the image configuration of registry.example");
+    expect(env!.properties).toEqual({ field: "config.Env[1]" });
+    expect(env!.locations).toBeUndefined();
+    expect(env!.partialFingerprints).not.toEqual(label!.partialFingerprints);
   });
 
   it("writes image paths as URI references", () => {

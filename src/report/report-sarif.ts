@@ -70,7 +70,8 @@ function fingerprint(f: Finding, pkg: Package | undefined): string {
   }
   // secrets: a masked match pins the credential, so moving lines around the file keeps the alert
   const where = f.kind === "secret" && f.match ? f.match : String(f.location?.line ?? "");
-  return digest([f.kind, f.id, f.location?.path ?? "", where]);
+  // image-config findings have no file: the field tells an Env secret from the same rule in a label
+  return digest([f.kind, f.id, f.location?.path ?? f.field ?? "", where]);
 }
 
 interface RuleAcc {
@@ -148,9 +149,14 @@ function message(f: Finding, pkg: Package | undefined, target: string): string {
     const title = f.title ? `. ${f.title}` : "";
     return `${f.id} (${f.severity}) in ${name}: installed ${f.installedVersion}, fixed ${fix}${title}`;
   }
-  const where = locationText(f) || `the image configuration of ${target}`;
+  const config = `the image configuration of ${target}`;
+  const where = f.location ? locationText(f) : f.field ? `${f.field} of ${config}` : config;
+  // a deleted file is still in the image's blobs: say where, or the alert reads like a false positive
+  const deleted = f.deleted
+    ? ` (deleted by a later layer; still shipped in layer ${f.location?.layer ?? "unknown"})`
+    : "";
   const detail = [f.match, f.evidence].filter(Boolean).join(" ");
-  return `${f.title ?? f.id} (${f.id}, ${f.severity}) in ${where}${detail ? `: ${detail}` : ""}`;
+  return `${f.title ?? f.id} (${f.id}, ${f.severity}) in ${where}${deleted}${detail ? `: ${detail}` : ""}`;
 }
 
 function location(f: Finding, pkg: Package | undefined): Record<string, unknown>[] {
@@ -171,7 +177,12 @@ function location(f: Finding, pkg: Package | undefined): Record<string, unknown>
 
 function properties(f: Finding, pkg: Package | undefined): Record<string, unknown> {
   const layer = isVulnerability(f) ? pkg?.locations[0]?.layer : f.location?.layer;
-  if (!isVulnerability(f)) return layer ? { layer } : {};
+  if (!isVulnerability(f))
+    return {
+      ...(layer ? { layer } : {}),
+      ...(f.deleted ? { deleted: true } : {}),
+      ...(f.field ? { field: f.field } : {}),
+    };
   return {
     ...(pkg ? { packageName: pkg.name, purl: pkg.purl } : {}),
     installedVersion: f.installedVersion,

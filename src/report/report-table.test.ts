@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   cleanReport,
   findPackage,
+  LAYER1,
+  LAYER2,
   ROPTS,
   renderR,
   report,
@@ -60,10 +62,58 @@ describe("report table", () => {
   it("lists secrets and misconfigurations in their own sections", () => {
     const out = table();
     expect(out).toMatch(
-      /Secrets\n\n\s+SEVERITY\s+ID\s+LOCATION\s+DETAIL\n\s+CRITICAL\s+aws-access-key-id\s+app\/config\/\.env:3\s+AWS access key ID — AKIA\*+MPLE/,
+      /Secrets\n\n\s+SEVERITY\s+ID\s+LOCATION\s+MATCH\s+DETAIL\n\s+CRITICAL\s+aws-access-key-id\s+app\/config\/\.env:3\s+AKIA\*{12}MPLE\s+AWS access key ID/,
     );
     expect(out).toMatch(/Misconfigurations\n\n.*\n\s+MEDIUM\s+CIS-DI-0001\s+-\s+Create a user/);
     expect(out).not.toContain("Malware");
+  });
+
+  it("shows a masked secret whole, however long the title and evidence", () => {
+    const r = report();
+    const key = `b3Bl${"*".repeat(32)}ZAE=`;
+    r.findings.push({
+      kind: "secret",
+      id: "private-key",
+      severity: "critical",
+      title: "Private key (not encrypted)",
+      location: { path: "root/.ssh/id_ed25519", layer: LAYER2, line: 1 },
+      match: key,
+      evidence: "rule private-key: OpenSSH private key, cipher none (not encrypted)",
+    });
+    const row = lines(table(r)).find((l) => l.includes("root/.ssh/id_ed25519")) as string;
+    expect(row).toContain(key);
+  });
+
+  it("says where config findings are and that a deleted file still ships, naming its layer", () => {
+    const r = report();
+    r.findings.push(
+      {
+        kind: "secret",
+        id: "aws-secret-access-key",
+        severity: "critical",
+        title: "AWS secret access key",
+        location: { path: "root/.aws/credentials", layer: LAYER1, line: 5 },
+        deleted: true,
+        match: "Bp7L********************************mUhu",
+      },
+      {
+        kind: "malware",
+        id: "miner.stratum-url",
+        severity: "critical",
+        title: "Stratum mining-pool URL",
+        field: "config.Entrypoint",
+        evidence: "stratum+tcp://pool.example:3333",
+      },
+    );
+    const out = lines(table(r));
+    expect(out.find((l) => l.includes("aws-secret-access-key"))).toMatch(
+      /root\/\.aws\/credentials:5 \(deleted later; still in layer 1\)\s+Bp7L\*+mUhu/,
+    );
+    const malware = out.indexOf("Malware");
+    expect(malware).toBeGreaterThan(0);
+    expect(out[malware + 3]).toMatch(
+      /^\s+CRITICAL\s+miner\.stratum-url\s+config\.Entrypoint\s+Stratum mining-pool URL — stratum\+tcp:/,
+    );
   });
 
   it("totals per severity and lists suppressed findings with their reason", () => {
@@ -81,6 +131,15 @@ describe("report table", () => {
     expect(out).toContain("Total: 0 (CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0), suppressed: 0");
     expect(out).not.toContain("Suppressed (");
     expect(out).not.toContain("SEVERITY");
+  });
+
+  it("does not claim 'no vulnerabilities' when the vuln scanner did not run", () => {
+    const clean = cleanReport();
+    const out = table({ ...clean, metadata: { ...clean.metadata, scanners: ["secret", "malware"] } });
+    expect(out).not.toContain("No vulnerabilities found.");
+    expect(table({ ...clean, metadata: { ...clean.metadata, scanners: ["vuln"] } })).toContain(
+      "No vulnerabilities found.",
+    );
   });
 
   it("colours severities only when asked", () => {

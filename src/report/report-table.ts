@@ -1,6 +1,5 @@
 import pc from "picocolors";
 import type {
-  Finding,
   LocatedFinding,
   Package,
   Report,
@@ -126,18 +125,38 @@ const SECTIONS: [LocatedFinding["kind"], string][] = [
   ["misconfig", "Misconfigurations"],
 ];
 
-function locatedSections(findings: readonly Finding[], c: Colors): string[] {
+/** 1-based position of a layer (by diffID) in the image, or undefined when not known. */
+function layerNumber(report: Report, diffId: string | undefined): number | undefined {
+  const i = diffId ? (report.target.layers ?? []).findIndex((l) => l.diffId === diffId) : -1;
+  return i >= 0 ? i + 1 : undefined;
+}
+
+/**
+ * File, line or config field; a file a later layer deleted says so and names the layer that still
+ * ships it — "the file is gone" is exactly the mistake that leaves a key in a pushed image.
+ */
+function whereText(f: LocatedFinding, report: Report): string {
+  const where = locationText(f);
+  if (!f.deleted) return where;
+  const n = layerNumber(report, f.location?.layer);
+  return `${where} (deleted later${n ? `; still in layer ${n}` : ""})`;
+}
+
+function locatedSections(report: Report, c: Colors): string[] {
   const out: string[] = [];
   for (const [kind, heading] of SECTIONS) {
-    const list = findings.filter((f): f is LocatedFinding => f.kind === kind).sort(compareFindings);
+    const list = report.findings.filter((f): f is LocatedFinding => f.kind === kind).sort(compareFindings);
     if (list.length === 0) continue;
+    // a masked secret has its own column: cut short inside DETAIL it would tell nothing
+    const secrets = kind === "secret";
     const rows = [
-      ["SEVERITY", "ID", "LOCATION", "DETAIL"],
+      ["SEVERITY", "ID", "LOCATION", ...(secrets ? ["MATCH"] : []), "DETAIL"],
       ...list.map((f) => [
         f.severity.toUpperCase(),
         cell(f.id),
-        cell(locationText(f)) || "-",
-        cell([f.title, f.match, f.evidence].filter(Boolean).join(" — "), TITLE_WIDTH),
+        cell(whereText(f, report)) || "-",
+        ...(secrets ? [cell(f.match) || "-"] : []),
+        cell([f.title, secrets ? undefined : f.match, f.evidence].filter(Boolean).join(" — "), TITLE_WIDTH),
       ]),
     ];
     out.push(c.underline(heading), "");
@@ -171,8 +190,9 @@ function suppressedSection(suppressed: readonly SuppressedFinding[], pkgs: Map<s
 export function renderReportTable(report: Report, opts: { color: boolean }): string {
   const c = pc.createColors(opts.color);
   const out = [...targetHeader(report, c), ""];
-  out.push(...vulnerabilitySection(report, c));
-  out.push(...locatedSections(report.findings, c));
+  // a scan that did not look for vulnerabilities must not say it found none
+  if (report.metadata.scanners?.includes("vuln") !== false) out.push(...vulnerabilitySection(report, c));
+  out.push(...locatedSections(report, c));
 
   const counts = summarize(report.findings);
   const total = SEVERITIES.reduce((n, s) => n + counts[s], 0);

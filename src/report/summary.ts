@@ -61,8 +61,12 @@ export function webUrl(s: string | undefined): string | undefined {
   }
 }
 
-/** Where a located finding is, as `path:line` (or the path alone). */
+/**
+ * Where a located finding is: `path:line` (or the path alone) for a file, the config field
+ * (`config.Env[1]`, `history[3].created_by`) for a finding in the image configuration.
+ */
 export function locationText(f: Finding): string {
-  if (isVulnerability(f) || !f.location) return "";
+  if (isVulnerability(f)) return "";
+  if (!f.location) return f.field ?? "";
   return f.location.line ? `${f.location.path}:${f.location.line}` : f.location.path;
 }

@@ -2,7 +2,7 @@
  * Writing the database: a batching writer, and `buildDatabase`, which builds or changes the database in a
  * private temp file opened in bulk mode (journal_mode=OFF, synchronous=OFF: nothing to recover, a failed
  * build is simply deleted) and renames it over the real file at the end, so readers never see a
- * half-written database.
+ * half-written database. The read-only indexes are dropped for the build and created once at its end.
  */
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -24,6 +24,7 @@ export class DbWriter implements AdvisorySink {
   }
   private after(): void {
     if (++this.pending >= this.batchSize) {
+      this.store.flush();
       this.store.db.exec("COMMIT");
       this.pending = 0;
     }
@@ -49,6 +50,7 @@ export class DbWriter implements AdvisorySink {
   /** Commit and stamp every source written with `updatedAt` and its record count. */
   finish(updatedAt: string): string[] {
     this.before();
+    this.store.flush();
     for (const s of this.touched) this.store.stampSource(s, updatedAt);
     this.store.db.exec("COMMIT");
     this.pending = 0;
@@ -56,6 +58,7 @@ export class DbWriter implements AdvisorySink {
   }
   abort(): void {
     if (this.store.db.inTransaction) this.store.db.exec("ROLLBACK");
+    this.store.rolledBack();
   }
 }
 
@@ -81,7 +84,9 @@ export async function buildDatabase<T>(
   let db: VulnDb | undefined;
   try {
     db = VulnDb.open(tmp, { bulk: true, ...(options.now ? { now: options.now } : {}) });
+    db.beginBulk();
     const result = await work(db);
+    db.endBulk();
     db.db.pragma("optimize");
     db.close();
     await rename(tmp, path);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirbagError } from "../model/index.js";
 import { BUNDLE_MANIFEST, type BundleManifest, exportBundle, importBundle, isBundle } from "./bundle.js";
 import { importIntoDatabase } from "./importers/index.js";
+import { SCHEMA_VERSION } from "./schema.js";
 import { VulnDb } from "./store.js";
 import { FIXTURES, NOW, recordingContext } from "./vulndb.testutil.js";
 
@@ -66,7 +67,7 @@ describe("db export / import bundle", () => {
     expect(manifest).toMatchObject({
       format: "airbag-db-bundle",
       formatVersion: 1,
-      schemaVersion: 1,
+      schemaVersion: SCHEMA_VERSION,
       exportedAt: NOW.toISOString(),
       db: { name: "db.sqlite", size: list[1]!.body.length },
     });

@@ -5,10 +5,18 @@
  * at a time from `DbWriter` (build.ts), which batches them into transactions.
  */
 import Database from "better-sqlite3";
-import type { Advisory, Affected, Cvss, Severity } from "../model/index.js";
+import type { Advisory, Cvss } from "../model/index.js";
 import { AirbagError, inputError } from "../model/index.js";
-import { migrate, SCHEMA_VERSION, SLOTS, storedVersion } from "./schema.js";
-
+import { DocBlocks } from "./doc-blocks.js";
+import { BULK_INDEXES, migrate, SCHEMA_VERSION, SLOT_BITS, SLOTS, storedVersion } from "./schema.js";
+import {
+  type AdvisoryRow,
+  affectedFrom,
+  affectedJson,
+  docFields,
+  docJson,
+  storedAdvisory,
+} from "./stored-advisory.js";
 import {
   type DbStatus,
   type Enrichment,
@@ -17,18 +25,6 @@ import {
   packageKey,
   type UpsertMode,
 } from "./types.js";
-
-interface AdvisoryRow {
-  pk: number;
-  id: string;
-  source: string;
-  summary: string | null;
-  details: string | null;
-  published: string | null;
-  modified: string | null;
-  severity: string | null;
-  json: string;
-}
 
 interface KevRow {
   cve: string;
@@ -40,34 +36,6 @@ interface KevRow {
   name: string | null;
 }
 
-/** advisories.json: what a row needs besides its columns (empty lists omitted) */
-interface RowExtra {
-  aliases?: string[];
-  references?: string[];
-}
-
-interface CvssRow {
-  source: string;
-  version: string;
-  vector: string;
-  score: number | null;
-}
-
-/** An Affected as stored: no ecosystem (a column), no package when the column's key spells it. */
-function affectedJson(f: Affected, key: string): string {
-  const { ecosystem: _eco, package: name, versions, ...rest } = f;
-  return JSON.stringify({
-    ...rest,
-    ...(name !== key ? { package: name } : {}),
-    ...(versions.length ? { versions } : {}),
-  });
-}
-
-function affectedFrom(ecosystem: string, key: string, json: string): Affected {
-  const f = JSON.parse(json) as Partial<Affected>;
-  return { ...f, ecosystem, package: f.package ?? key, ranges: f.ranges ?? [], versions: f.versions ?? [] };
-}
-
 const opt = <K extends string, V>(key: K, v: V | null | undefined) =>
   (v === null || v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
 
@@ -76,46 +44,40 @@ export class VulnDb {
   readonly db: Database.Database;
   private readonly st;
 
+  private readonly docs: DocBlocks;
+
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
+    this.docs = new DocBlocks(db);
     const p = (sql: string) => db.prepare(sql);
     this.st = {
-      find: p("SELECT pk, json FROM advisories WHERE id = ? AND source = ?"),
-      insert: p(
-        "INSERT INTO advisories (id, source, summary, details, published, modified, severity, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      ),
-      update: p(
-        "UPDATE advisories SET summary = ?, details = ?, published = ?, modified = ?, severity = ?, json = ? WHERE pk = ?",
-      ),
+      find: p("SELECT pk, doc FROM advisories WHERE id = ? AND source = ?"),
+      insert: p("INSERT INTO advisories (id, source, severity, doc) VALUES (?, ?, ?, ?)"),
+      update: p("UPDATE advisories SET severity = ?, doc = ? WHERE pk = ?"),
       delAlias: p("DELETE FROM aliases WHERE alias = ? AND advisory_pk = ?"),
       delAffected: p("DELETE FROM affected WHERE slot BETWEEN ? AND ?"),
       delAffectedPkg: p("DELETE FROM affected WHERE slot BETWEEN ? AND ? AND ecosystem = ? AND package = ?"),
       lastAffected: p("SELECT max(slot) AS slot FROM affected WHERE slot BETWEEN ? AND ?"),
-      delCvss: p("DELETE FROM cvss WHERE slot BETWEEN ? AND ?"),
       alias: p("INSERT OR IGNORE INTO aliases (alias, advisory_pk) VALUES (?, ?)"),
-      affected: p(
-        "INSERT INTO affected (slot, advisory_pk, ecosystem, package, json) VALUES (?, ?, ?, ?, ?)",
-      ),
-      cvss: p(
-        "INSERT INTO cvss (slot, advisory_pk, source, version, vector, score) VALUES (?, ?, ?, ?, ?, ?)",
-      ),
-      cvssOf: p("SELECT source, version, vector, score FROM cvss WHERE slot BETWEEN ? AND ? ORDER BY slot"),
+      affected: p("INSERT INTO affected (slot, ecosystem, package, json) VALUES (?, ?, ?, ?)"),
       epss: p("INSERT OR REPLACE INTO epss (cve, score, percentile) VALUES (?, ?, ?)"),
       kev: p(
         "INSERT OR REPLACE INTO kev (cve, date_added, due_date, ransomware, vendor, product, name) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ),
       forPackage: p(
-        `SELECT a.*, f.json AS affected_json FROM affected f JOIN advisories a ON a.pk = f.advisory_pk
+        `SELECT a.pk, a.id, a.source, a.severity, a.doc, f.json AS affected_json
+         FROM affected f JOIN advisories a ON a.pk = (f.slot >> ${SLOT_BITS})
          WHERE f.ecosystem = ? AND f.package = ? ORDER BY f.slot`,
       ),
       affectedOf: p("SELECT ecosystem, package, json FROM affected WHERE slot BETWEEN ? AND ? ORDER BY slot"),
       byAlias: p(
-        `SELECT * FROM advisories WHERE id = @id
-         UNION SELECT a.* FROM aliases x JOIN advisories a ON a.pk = x.advisory_pk WHERE x.alias = @id
+        `SELECT pk, id, source, severity, doc FROM advisories WHERE id = @id
+         UNION SELECT a.pk, a.id, a.source, a.severity, a.doc FROM aliases x
+         JOIN advisories a ON a.pk = x.advisory_pk WHERE x.alias = @id
          ORDER BY pk`,
       ),
-      get: p("SELECT * FROM advisories WHERE id = ? AND source = ?"),
+      get: p("SELECT pk, id, source, severity, doc FROM advisories WHERE id = ? AND source = ?"),
       getEpss: p("SELECT score, percentile FROM epss WHERE cve = ?"),
       getKev: p("SELECT * FROM kev WHERE cve = ?"),
       setMeta: p("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
@@ -154,7 +116,7 @@ export class VulnDb {
       } else {
         db.pragma(options.bulk ? "journal_mode = OFF" : "journal_mode = DELETE");
         db.pragma(options.bulk ? "synchronous = OFF" : "synchronous = NORMAL");
-        if (options.bulk) db.pragma("cache_size = -65536");
+        if (options.bulk) db.pragma("cache_size = -131072");
         if (version < SCHEMA_VERSION) {
           migrate(db, version);
           if (version === 0)
@@ -171,51 +133,75 @@ export class VulnDb {
     }
   }
 
+  /** Is the file at `path` a database of an older schema (one `airbag db update` rebuilds)? */
+  static isOlderSchema(path: string): boolean {
+    try {
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      try {
+        return storedVersion(db) < SCHEMA_VERSION;
+      } finally {
+        db.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
 
   /** Upsert one advisory in its own transaction (use a `DbWriter` for many). */
   upsert(a: Advisory, mode: UpsertMode = "replace"): void {
-    this.db.transaction(() => this.writeAdvisory(a, mode))();
+    this.db.transaction(() => {
+      this.writeAdvisory(a, mode);
+      this.docs.flush();
+    })();
+  }
+
+  /** @internal write what is queued; call before committing the caller's transaction */
+  flush(): void {
+    this.docs.flush();
+  }
+
+  /** @internal forget what is queued; call after rolling the caller's transaction back */
+  rolledBack(): void {
+    this.docs.reset();
+  }
+
+  /** @internal a bulk build: drop the read-only indexes (created again by `endBulk`) */
+  beginBulk(): void {
+    this.db.exec(BULK_INDEXES.drop);
+  }
+
+  /** @internal end of a bulk build: read indexes back, blocks of deleted documents gone */
+  endBulk(): void {
+    this.docs.prune();
+    this.db.exec(BULK_INDEXES.create);
   }
 
   /** @internal one advisory, inside the caller's transaction */
   writeAdvisory(a: Advisory, mode: UpsertMode): void {
     const st = this.st;
-    const found = st.find.get(a.id, a.source) as { pk: number; json: string } | undefined;
-    const old = found ? (JSON.parse(found.json) as RowExtra) : undefined;
+    const found = st.find.get(a.id, a.source) as { pk: number; doc: number } | undefined;
+    const old = found ? docFields(this.docs.get(found.doc)) : undefined;
     let { aliases, cvss, references } = a;
-    if (found && mode === "merge") {
-      aliases = [...new Set([...(old?.aliases ?? []), ...aliases])];
-      references = [...new Set([...(old?.references ?? []), ...references])];
-      const first = found.pk * SLOTS;
-      const have = (st.cvssOf.all(first, first + SLOTS - 1) as CvssRow[]).map(toCvss);
+    if (old && mode === "merge") {
+      aliases = [...new Set([...old.aliases, ...aliases])];
+      references = [...new Set([...old.references, ...references])];
       const vectors = new Set(cvss.map((c) => `${c.source}\0${c.vector}`));
-      cvss = [...cvss, ...have.filter((c) => !vectors.has(`${c.source}\0${c.vector}`))];
+      cvss = [...cvss, ...old.cvss.filter((c) => !vectors.has(`${c.source}\0${c.vector}`))];
     }
     aliases = aliases.filter((x) => x !== a.id);
-    const extra: RowExtra = {
-      ...(aliases.length ? { aliases } : {}),
-      ...(references.length ? { references } : {}),
-    };
-    const json = JSON.stringify(extra);
-    const cols = [
-      a.summary ?? null,
-      a.details ?? null,
-      a.published ?? null,
-      a.modified ?? null,
-      a.severity ?? null,
-    ] as const;
+    const doc = this.docs.add(docJson(a, { aliases, references, cvss }));
     let pk: number;
     let next = 0; // next free slot number for affected rows
     if (found) {
       pk = found.pk;
       const first = pk * SLOTS;
       const last = first + SLOTS - 1;
-      st.update.run(...cols, json, pk);
+      st.update.run(a.severity ?? null, doc, pk);
       for (const alias of old?.aliases ?? []) st.delAlias.run(alias, pk);
-      st.delCvss.run(first, last);
       if (mode === "replace") st.delAffected.run(first, last);
       else {
         for (const f of a.affected)
@@ -224,18 +210,15 @@ export class VulnDb {
         next = max === null ? 0 : max - first + 1;
       }
     } else {
-      pk = Number(st.insert.run(a.id, a.source, ...cols, json).lastInsertRowid);
+      pk = Number(st.insert.run(a.id, a.source, a.severity ?? null, doc).lastInsertRowid);
     }
-    if (next + a.affected.length > SLOTS || cvss.length > SLOTS)
+    if (next + a.affected.length > SLOTS)
       throw new AirbagError("INPUT", `${a.source} ${a.id}: more than ${SLOTS} affected entries`);
     const base = pk * SLOTS;
     for (const alias of aliases) st.alias.run(alias, pk);
-    cvss.forEach((c, i) => {
-      st.cvss.run(base + i, pk, c.source, c.version, c.vector, Number.isFinite(c.score) ? c.score : null);
-    });
     for (const f of a.affected) {
       const key = packageKey(f.ecosystem, f.package);
-      st.affected.run(base + next++, pk, f.ecosystem, key, affectedJson(f, key));
+      st.affected.run(base + next++, f.ecosystem, key, affectedJson(f, key));
     }
   }
 
@@ -286,12 +269,12 @@ export class VulnDb {
         db.prepare("INSERT INTO temp.doomed SELECT pk FROM advisories WHERE source = ?").run(source);
       else
         db.prepare(
-          `INSERT OR IGNORE INTO temp.doomed SELECT f.advisory_pk FROM affected f
-           JOIN advisories a ON a.pk = f.advisory_pk
+          `INSERT OR IGNORE INTO temp.doomed SELECT a.pk FROM affected f
+           JOIN advisories a ON a.pk = (f.slot >> ${SLOT_BITS})
            WHERE a.source = ? AND (f.ecosystem = ? OR (f.ecosystem >= ? AND f.ecosystem < ?))`,
         ).run(source, ecosystem, `${ecosystem}:`, `${ecosystem};`);
-      for (const table of ["affected", "cvss", "aliases"])
-        db.exec(`DELETE FROM ${table} WHERE advisory_pk IN (SELECT pk FROM temp.doomed)`);
+      db.exec(`DELETE FROM affected WHERE (slot >> ${SLOT_BITS}) IN (SELECT pk FROM temp.doomed)`);
+      db.exec("DELETE FROM aliases WHERE advisory_pk IN (SELECT pk FROM temp.doomed)");
       return db.prepare("DELETE FROM advisories WHERE pk IN (SELECT pk FROM temp.doomed)").run().changes;
     };
     return db.inTransaction ? run() : db.transaction(run)();
@@ -307,24 +290,6 @@ export class VulnDb {
     this.st.setMeta.run(key, value);
   }
 
-  private toAdvisory(row: AdvisoryRow, affected: Affected[]): Advisory {
-    const extra = JSON.parse(row.json) as RowExtra;
-    const first = row.pk * SLOTS;
-    return {
-      id: row.id,
-      aliases: extra.aliases ?? [],
-      source: row.source,
-      ...opt("summary", row.summary),
-      ...opt("details", row.details),
-      ...opt("published", row.published),
-      ...opt("modified", row.modified),
-      ...opt("severity", row.severity as Severity | null),
-      cvss: (this.st.cvssOf.all(first, first + SLOTS - 1) as CvssRow[]).map(toCvss),
-      affected,
-      references: extra.references ?? [],
-    };
-  }
-
   private withAllAffected(row: AdvisoryRow): Advisory {
     const first = row.pk * SLOTS;
     const rows = this.st.affectedOf.all(first, first + SLOTS - 1) as {
@@ -333,8 +298,10 @@ export class VulnDb {
       json: string;
     }[];
     const affected = rows.map((r) => affectedFrom(r.ecosystem, r.package, r.json));
-    return this.toAdvisory(row, affected);
+    return storedAdvisory(row, affected, this.docRef);
   }
+
+  private readonly docRef = (ref: number) => this.docs.get(ref);
 
   /**
    * Advisories with an affected entry for `pkg` in `ecosystem` (exact ecosystem string, e.g. `Debian:12`;
@@ -348,7 +315,7 @@ export class VulnDb {
       const f = affectedFrom(ecosystem, key, row.affected_json);
       const seen = byPk.get(row.pk);
       if (seen) seen.affected.push(f);
-      else byPk.set(row.pk, this.toAdvisory(row, [f]));
+      else byPk.set(row.pk, storedAdvisory(row, [f], this.docRef));
     }
     return [...byPk.values()];
   }
@@ -390,7 +357,7 @@ export class VulnDb {
     for (const id of new Set(ids)) {
       const nvd = this.st.get.get(id, "nvd") as AdvisoryRow | undefined;
       if (nvd) {
-        const adv = this.toAdvisory(nvd, []);
+        const adv = storedAdvisory(nvd, [], this.docRef);
         cvss.push(...adv.cvss);
         references.push(...adv.references);
       }
@@ -430,5 +397,3 @@ export class VulnDb {
     };
   }
 }
-
-const toCvss = (c: CvssRow): Cvss => ({ ...c, score: c.score ?? Number.NaN });

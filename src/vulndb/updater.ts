@@ -363,7 +363,9 @@ function unitsOf(source: FeedSource): Unit[] {
 export async function updateDatabase(dbPath: string, options: UpdateOptions): Promise<UpdateResult> {
   const now = options.now ?? (() => new Date());
   await removeLeftovers(dbPath);
-  const prior = existsSync(dbPath) ? VulnDb.open(dbPath, { readonly: true }) : undefined;
+  // a database of an older schema is rebuilt from scratch: its migration drops the old tables
+  const prior =
+    existsSync(dbPath) && !VulnDb.isOlderSchema(dbPath) ? VulnDb.open(dbPath, { readonly: true }) : undefined;
   const updater = new Updater(dbPath, options, prior);
   const units = options.sources.flatMap(unitsOf);
   let imported = new Map<SourceName, number>();
