@@ -1,11 +1,6 @@
-import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
-import { pack } from "tar-stream";
+import { writeOciImage } from "./oci-writer.js";
 import {
   copyrightFile,
   packageSet,
@@ -179,128 +174,24 @@ function planLayers(spec, pool) {
   };
 }
 
-const MTIME = new Date("2026-01-01T00:00:00Z");
-
-/** Stream one layer: tar-stream pack → (sha256 diffID) → gzip → (sha256 digest) → blob file. */
-async function writeLayer(entries, index, blobsDir, pool, seed) {
-  const r = rng(seed * 1000 + index);
-  const random = randomBytesSource(seed * 1000 + index);
-  const contentOf = (kind, n) => (kind === "random" ? random(n) : textSlice(pool, r, n));
-  const p = pack();
-  const gzip = createGzip({ level: 6 });
-  const diff = createHash("sha256");
-  const blob = createHash("sha256");
-  let tarBytes = 0;
-  let blobBytes = 0;
-  const tmp = join(blobsDir, `.tmp-layer-${index}-${process.pid}`);
-  const written = pipeline(
-    gzip,
-    async function* (src) {
-      for await (const c of src) {
-        blob.update(c);
-        blobBytes += c.length;
-        yield c;
-      }
-    },
-    createWriteStream(tmp),
-  );
-  // coalesce the many small pack chunks into 1 MiB gzip writes; pause the pack while gzip is full
-  let parts = [];
-  let partLen = 0;
-  const flush = () => {
-    if (partLen === 0) return true;
-    const b = parts.length === 1 ? parts[0] : Buffer.concat(parts, partLen);
-    parts = [];
-    partLen = 0;
-    return gzip.write(b);
+/** Layer i's file bodies: literal buffers, generated text/random content (streamed above 1 MiB). */
+function bodyOfLayer(pool, seed) {
+  return (index) => {
+    const r = rng(seed * 1000 + index);
+    const random = randomBytesSource(seed * 1000 + index);
+    const contentOf = (kind, n) => (kind === "random" ? random(n) : textSlice(pool, r, n));
+    return (e) => {
+      if (Buffer.isBuffer(e.content)) return e.content;
+      if (e.size <= MiB) return e.size ? contentOf(e.content, e.size) : Buffer.alloc(0);
+      return (function* () {
+        for (let left = e.size; left > 0; ) {
+          const n = Math.min(left, MiB);
+          left -= n;
+          yield contentOf(e.content, n);
+        }
+      })();
+    };
   };
-  p.on("data", (c) => {
-    diff.update(c);
-    tarBytes += c.length;
-    parts.push(c);
-    partLen += c.length;
-    if (partLen >= MiB && !flush()) {
-      p.pause();
-      gzip.once("drain", () => p.resume());
-    }
-  });
-  const ended = new Promise((res, rej) => {
-    p.on("end", res);
-    p.on("error", rej);
-  });
-  // a failed gzip or file write must not leave the pack waiting for a drain that never comes
-  written.catch((err) => p.destroy(err));
-  const seenDirs = new Set();
-  let count = 0;
-  const add = (header, body) =>
-    new Promise((res, rej) => {
-      count++;
-      p.entry({ mtime: MTIME, ...header }, body, (err) => (err ? rej(err) : res()));
-    });
-  for (const e of entries) {
-    const segs = e.path.split("/");
-    for (let i = 1; i < segs.length; i++) {
-      const d = segs.slice(0, i).join("/");
-      if (seenDirs.has(d)) continue;
-      seenDirs.add(d);
-      await add({ name: `${d}/`, type: "directory", mode: 0o755 });
-    }
-    if (e.type === "symlink") {
-      await add({ name: e.path, type: "symlink", linkname: e.target, mode: 0o777 });
-    } else if (Buffer.isBuffer(e.content) || e.size <= MiB) {
-      const body = Buffer.isBuffer(e.content)
-        ? e.content
-        : e.size
-          ? contentOf(e.content, e.size)
-          : Buffer.alloc(0);
-      await add({ name: e.path, type: "file", mode: e.mode ?? 0o644 }, body);
-    } else {
-      count++;
-      await new Promise((res, rej) => {
-        const sink = p.entry(
-          { name: e.path, type: "file", size: e.size, mode: e.mode, mtime: MTIME },
-          (err) => (err ? rej(err) : res()),
-        );
-        sink.on("error", rej);
-        (async () => {
-          for (let left = e.size; left > 0; ) {
-            const n = Math.min(left, MiB);
-            left -= n;
-            if (!sink.write(contentOf(e.content, n))) await new Promise((d) => sink.once("drain", d));
-          }
-          sink.end();
-        })().catch(rej);
-      });
-    }
-  }
-  p.finalize();
-  await ended;
-  flush();
-  gzip.end();
-  await written;
-  const digest = `sha256:${blob.digest("hex")}`;
-  await rename(tmp, join(blobsDir, digest.slice(7)));
-  return { digest, size: blobBytes, diffId: `sha256:${diff.digest("hex")}`, tarBytes, entries: count };
-}
-
-async function mapLimit(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-async function writeJsonBlob(blobsDir, value) {
-  const data = Buffer.from(JSON.stringify(value));
-  const digest = `sha256:${createHash("sha256").update(data).digest("hex")}`;
-  await writeFile(join(blobsDir, digest.slice(7)), data);
-  return { digest, size: data.length };
 }
 
 /** Generate the image described by `spec` into `dir` (replacing whatever is there). */
@@ -308,45 +199,20 @@ export async function generateImage(dir, spec) {
   const started = performance.now();
   const seed = spec.seed ?? 1;
   await rm(dir, { recursive: true, force: true });
-  const blobsDir = join(dir, "blobs", "sha256");
-  await mkdir(blobsDir, { recursive: true });
+  await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
   const pool = textPool(seed);
   const plan = planLayers(spec, pool);
-  const layers = await mapLimit(plan.layers, Math.max(2, availableParallelism()), (entries, i) =>
-    writeLayer(entries, i, blobsDir, pool, seed),
-  );
-  const config = await writeJsonBlob(blobsDir, {
-    architecture: "amd64",
-    os: "linux",
-    created: MTIME.toISOString(),
+  const layers = await writeOciImage(dir, plan.layers, {
+    bodyOfLayer: bodyOfLayer(pool, seed),
     config: { Cmd: ["/bin/sh"] },
-    rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
-    history: layers.map((_, i) => ({ created: MTIME.toISOString(), created_by: `bench layer ${i}` })),
+    createdBy: (i) => `bench layer ${i}`,
   });
-  const manifest = await writeJsonBlob(blobsDir, {
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
-    layers: layers.map((l) => ({
-      mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
-      digest: l.digest,
-      size: l.size,
-    })),
-  });
-  await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  await writeFile(
-    join(dir, "index.json"),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...manifest }],
-    }),
-  );
   const meta = {
     version: GENERATOR_VERSION,
     spec,
     dir,
     target: `oci:${dir}`,
-    layers: layers.map((l) => ({ ...l, file: join(blobsDir, l.digest.slice(7)) })),
+    layers,
     files: plan.fileCount,
     fileBytes: plan.fileBytes,
     entries: layers.reduce((a, l) => a + l.entries, 0),

@@ -2,39 +2,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { runCommands } from "../../test/support/cli-in-process.js";
 import { registerLint } from "./lint.js";
-import { reportError } from "./run.js";
 
 const FIXTURES = fileURLToPath(new URL("../../test/fixtures/dockerfiles/", import.meta.url));
 const fx = (name: string): string => join(FIXTURES, name);
 
 /** Runs `airbag lint …` on a fresh program the way main() does; returns exit code and output. */
-async function lint(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation(((chunk: string, cb?: (e?: Error) => void) => {
-    stdout += chunk;
-    cb?.();
-    return true;
-  }) as typeof process.stdout.write);
-  vi.spyOn(console, "error").mockImplementation((...m: unknown[]) => {
-    stderr += `${m.join(" ")}\n`;
-  });
-  const program = new Command("airbag")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => (stderr += s), writeOut: (s) => (stdout += s) });
-  registerLint(program, () => ({}));
-  let code = 0;
-  try {
-    await program.parseAsync(["node", "airbag", "lint", ...args]);
-  } catch (err) {
-    code = err instanceof CommanderError ? (err.exitCode === 0 ? 0 : 2) : reportError(err, {});
-  }
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
+const lint = (...args: string[]) => runCommands(registerLint, ["lint", ...args]);
 
 afterEach(() => vi.restoreAllMocks());
 
