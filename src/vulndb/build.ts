@@ -2,7 +2,8 @@
  * Writing the database: a batching writer, and `buildDatabase`, which builds or changes the database in a
  * private temp file opened in bulk mode (journal_mode=OFF, synchronous=OFF: nothing to recover, a failed
  * build is simply deleted) and renames it over the real file at the end, so readers never see a
- * half-written database. The read-only indexes are dropped for the build and created once at its end.
+ * half-written database. The read-only indexes are dropped for the build and created once at its end; a
+ * build that starts from an empty file also defers the (id, source) index and the aliases (fresh-build.ts).
  */
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";

@@ -17,12 +17,14 @@ import type Database from "better-sqlite3";
 
 export const PER_BLOCK = 32;
 const CACHED_BLOCKS = 64;
+const NEWLINE = 0x0a;
 
 export class DocBlocks {
   private pending: string[] = [];
   /** the block number `pending` will be written as; undefined until the first write */
   private next: number | undefined;
-  private readonly cache = new Map<number, string[]>();
+  /** inflated blocks; a document is decoded from its block only when read (a match reads one of 32) */
+  private readonly cache = new Map<number, Buffer>();
   private readonly st;
 
   constructor(private readonly db: Database.Database) {
@@ -63,14 +65,21 @@ export class DocBlocks {
     const block = Math.floor(ref / PER_BLOCK);
     const index = ref % PER_BLOCK;
     if (block === this.next) return this.pending[index] ?? "{}";
-    let docs = this.cache.get(block);
-    if (!docs) {
-      const data = this.st.get.get(block) as Buffer | undefined;
-      docs = data ? inflateRawSync(data).toString("utf8").split("\n") : [];
+    let data = this.cache.get(block);
+    if (!data) {
+      const stored = this.st.get.get(block) as Buffer | undefined;
+      data = stored ? inflateRawSync(stored) : Buffer.alloc(0);
       if (this.cache.size >= CACHED_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(block, docs);
+      this.cache.set(block, data);
     }
-    return docs[index] ?? "{}";
+    let start = 0;
+    for (let i = 0; i < index; i++) {
+      const nl = data.indexOf(NEWLINE, start);
+      if (nl === -1) return "{}";
+      start = nl + 1;
+    }
+    const end = data.indexOf(NEWLINE, start);
+    return data.toString("utf8", start, end === -1 ? data.length : end) || "{}";
   }
 
   /** Delete blocks no advisory points into any more. */

@@ -18,7 +18,8 @@
  * `affected.slot` is `advisory_pk × 2^20 + n`: an advisory's rows are one contiguous rowid range (and
  * `slot >> 20` is its advisory), so replacing them is a range delete and no (advisory_pk) index is
  * needed. A bulk build drops `affected_package` and creates it once at the end (`BULK_INDEXES`): sorted
- * once, the index is built in a fraction of the time and packs its pages full.
+ * once, the index is built in a fraction of the time and packs its pages full. A build from an empty
+ * file also creates `advisories_id_source` and fills `aliases` (sorted) only at its end (fresh-build.ts).
  *
  * v1 → v2 (blocks of documents, no cvss table) rebuilds: the old tables are dropped and the update
  * bookkeeping in `meta` cleared, so the next `airbag db update` downloads every feed again.
@@ -32,6 +33,10 @@ export const BULK_INDEXES = {
   create: "CREATE INDEX IF NOT EXISTS affected_package ON affected(ecosystem, package);",
   drop: "DROP INDEX IF EXISTS affected_package;",
 };
+
+/** The (id, source) lookup of writers; a fresh bulk build creates it at its end (fresh-build.ts). */
+export const ID_SOURCE_INDEX =
+  "CREATE UNIQUE INDEX IF NOT EXISTS advisories_id_source ON advisories(id, source);";
 
 export const MIGRATIONS: ReadonlyArray<(db: Db) => void> = [
   (db) =>

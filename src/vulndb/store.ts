@@ -5,9 +5,11 @@
  * at a time from `DbWriter` (build.ts), which batches them into transactions.
  */
 import Database from "better-sqlite3";
-import type { Advisory, Cvss } from "../model/index.js";
+import type { Advisory } from "../model/index.js";
 import { AirbagError, inputError } from "../model/index.js";
 import { DocBlocks } from "./doc-blocks.js";
+import { EnrichmentReader } from "./enrichment.js";
+import { FreshBuild } from "./fresh-build.js";
 import { BULK_INDEXES, migrate, SCHEMA_VERSION, SLOT_BITS, SLOTS, storedVersion } from "./schema.js";
 import {
   type AdvisoryRow,
@@ -45,11 +47,15 @@ export class VulnDb {
   private readonly st;
 
   private readonly docs: DocBlocks;
+  private readonly enrichment: EnrichmentReader;
+  /** set between `beginBulk` and `endBulk` when the build started from an empty database */
+  private fresh: FreshBuild | undefined;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
     this.docs = new DocBlocks(db);
+    this.enrichment = new EnrichmentReader(db, (ref) => this.docs.get(ref));
     const p = (sql: string) => db.prepare(sql);
     this.st = {
       find: p("SELECT pk, doc FROM advisories WHERE id = ? AND source = ?"),
@@ -172,10 +178,13 @@ export class VulnDb {
   /** @internal a bulk build: drop the read-only indexes (created again by `endBulk`) */
   beginBulk(): void {
     this.db.exec(BULK_INDEXES.drop);
+    this.fresh = FreshBuild.startIfEmpty(this.db);
   }
 
   /** @internal end of a bulk build: read indexes back, blocks of deleted documents gone */
   endBulk(): void {
+    this.fresh?.finish();
+    this.fresh = undefined;
     this.docs.prune();
     this.db.exec(BULK_INDEXES.create);
   }
@@ -183,7 +192,10 @@ export class VulnDb {
   /** @internal one advisory, inside the caller's transaction */
   writeAdvisory(a: Advisory, mode: UpsertMode): void {
     const st = this.st;
-    const found = st.find.get(a.id, a.source) as { pk: number; doc: number } | undefined;
+    const fresh = this.fresh;
+    const found = fresh
+      ? fresh.find(a.id, a.source)
+      : (st.find.get(a.id, a.source) as { pk: number; doc: number } | undefined);
     const old = found ? docFields(this.docs.get(found.doc)) : undefined;
     let { aliases, cvss, references } = a;
     if (old && mode === "merge") {
@@ -192,7 +204,7 @@ export class VulnDb {
       const vectors = new Set(cvss.map((c) => `${c.source}\0${c.vector}`));
       cvss = [...cvss, ...old.cvss.filter((c) => !vectors.has(`${c.source}\0${c.vector}`))];
     }
-    aliases = aliases.filter((x) => x !== a.id);
+    aliases = [...new Set(aliases)].filter((x) => x !== a.id);
     const doc = this.docs.add(docJson(a, { aliases, references, cvss }));
     let pk: number;
     let next = 0; // next free slot number for affected rows
@@ -201,7 +213,7 @@ export class VulnDb {
       const first = pk * SLOTS;
       const last = first + SLOTS - 1;
       st.update.run(a.severity ?? null, doc, pk);
-      for (const alias of old?.aliases ?? []) st.delAlias.run(alias, pk);
+      if (!fresh) for (const alias of old?.aliases ?? []) st.delAlias.run(alias, pk);
       if (mode === "replace") st.delAffected.run(first, last);
       else {
         for (const f of a.affected)
@@ -211,11 +223,13 @@ export class VulnDb {
       }
     } else {
       pk = Number(st.insert.run(a.id, a.source, a.severity ?? null, doc).lastInsertRowid);
+      fresh?.added(a.id, a.source, pk);
     }
     if (next + a.affected.length > SLOTS)
       throw new AirbagError("INPUT", `${a.source} ${a.id}: more than ${SLOTS} affected entries`);
     const base = pk * SLOTS;
-    for (const alias of aliases) st.alias.run(alias, pk);
+    if (fresh) fresh.setAliases(pk, aliases);
+    else for (const alias of aliases) st.alias.run(alias, pk);
     for (const f of a.affected) {
       const key = packageKey(f.ecosystem, f.package);
       st.affected.run(base + next++, f.ecosystem, key, affectedJson(f, key));
@@ -273,6 +287,7 @@ export class VulnDb {
            JOIN advisories a ON a.pk = (f.slot >> ${SLOT_BITS})
            WHERE a.source = ? AND (f.ecosystem = ? OR (f.ecosystem >= ? AND f.ecosystem < ?))`,
         ).run(source, ecosystem, `${ecosystem}:`, `${ecosystem};`);
+      this.fresh?.forgetDoomed();
       db.exec(`DELETE FROM affected WHERE (slot >> ${SLOT_BITS}) IN (SELECT pk FROM temp.doomed)`);
       db.exec("DELETE FROM aliases WHERE advisory_pk IN (SELECT pk FROM temp.doomed)");
       return db.prepare("DELETE FROM advisories WHERE pk IN (SELECT pk FROM temp.doomed)").run().changes;
@@ -350,22 +365,7 @@ export class VulnDb {
 
   /** What NVD, EPSS and KEV know about any of `ids` (the matcher's `AdvisoryLookup.enrich`). */
   enrich(ids: string[]): Enrichment {
-    const cvss: Cvss[] = [];
-    const references: string[] = [];
-    let epss: number | undefined;
-    let kev = false;
-    for (const id of new Set(ids)) {
-      const nvd = this.st.get.get(id, "nvd") as AdvisoryRow | undefined;
-      if (nvd) {
-        const adv = storedAdvisory(nvd, [], this.docRef);
-        cvss.push(...adv.cvss);
-        references.push(...adv.references);
-      }
-      const e = this.epss(id);
-      if (e && (epss === undefined || e.score > epss)) epss = e.score;
-      if (this.st.getKev.get(id)) kev = true;
-    }
-    return { cvss, ...opt("epss", epss), kev, references: [...new Set(references)] };
+    return this.enrichment.enrich(ids);
   }
 
   status(): DbStatus {
