@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
+import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -168,4 +168,33 @@ export async function writeOciImage(dir, layerEntries, { bodyOfLayer, config, cr
     }),
   );
   return layers.map((l) => ({ ...l, file: join(blobsDir, l.digest.slice(7)) }));
+}
+
+/** Sums over the written layers, for an image's bench-image.json. */
+export function layerTotals(layers) {
+  return {
+    entries: layers.reduce((a, l) => a + l.entries, 0),
+    tarBytes: layers.reduce((a, l) => a + l.tarBytes, 0),
+    blobBytes: layers.reduce((a, l) => a + l.size, 0),
+  };
+}
+
+/** Writes `bench-image.json` last: its presence means the image is complete. */
+export async function writeImageMeta(dir, meta) {
+  await writeFile(join(dir, "bench-image.json"), JSON.stringify(meta, null, 2));
+  return meta;
+}
+
+/** The image for `spec` in `dir`: reused when a complete image of the same generator version and spec is there. */
+export async function reuseOrGenerate(dir, spec, version, generate) {
+  try {
+    const meta = JSON.parse(await readFile(join(dir, "bench-image.json"), "utf8"));
+    if (meta.version === version && JSON.stringify(meta.spec) === JSON.stringify(spec)) {
+      const sizes = await Promise.all(meta.layers.map((l) => stat(l.file).then((s) => s.size)));
+      if (sizes.every((s, i) => s === meta.layers[i].size)) return { ...meta, reused: true };
+    }
+  } catch {
+    // missing or stale: regenerate
+  }
+  return { ...(await generate(dir, spec)), reused: false };
 }

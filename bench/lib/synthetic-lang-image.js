@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { writeOciImage } from "./oci-writer.js";
+import { layerTotals, reuseOrGenerate, writeImageMeta, writeOciImage } from "./oci-writer.js";
 import {
   copyrightFile,
   packageSet,
@@ -749,27 +749,14 @@ export async function generateLangImage(dir, spec) {
     target: `oci:${dir}`,
     layers,
     stats: plan.stats,
-    entries: layers.reduce((a, l) => a + l.entries, 0),
-    tarBytes: layers.reduce((a, l) => a + l.tarBytes, 0),
-    blobBytes: layers.reduce((a, l) => a + l.size, 0),
+    ...layerTotals(layers),
     expected: plan.expected,
     generatedMs: Math.round(performance.now() - started),
   };
-  // written last: its presence means the image is complete
-  await writeFile(join(dir, "bench-image.json"), JSON.stringify(meta, null, 2));
-  return meta;
+  return writeImageMeta(dir, meta);
 }
 
 /** The image for `spec` in `dir`: reused when a complete image of the same spec is there. */
-export async function ensureLangImage(dir, spec) {
-  try {
-    const meta = JSON.parse(await readFile(join(dir, "bench-image.json"), "utf8"));
-    if (meta.version === GENERATOR_VERSION && JSON.stringify(meta.spec) === JSON.stringify(spec)) {
-      const sizes = await Promise.all(meta.layers.map((l) => stat(l.file).then((s) => s.size)));
-      if (sizes.every((s, i) => s === meta.layers[i].size)) return { ...meta, reused: true };
-    }
-  } catch {
-    // missing or stale: regenerate
-  }
-  return { ...(await generateLangImage(dir, spec)), reused: false };
+export function ensureLangImage(dir, spec) {
+  return reuseOrGenerate(dir, spec, GENERATOR_VERSION, generateLangImage);
 }
