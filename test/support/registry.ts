@@ -159,6 +159,31 @@ async function startIssuer(
   return { server, realm: `http://127.0.0.1:${port}/token`, requests };
 }
 
+/** A P-256 key and a self-signed certificate for it, valid two days, as `<dir>/<name>.{key,crt}`. */
+async function selfSignedCert(dir: string, name: string, subject: string, extra: string[] = []) {
+  const keyFile = join(dir, `${name}.key`);
+  const certFile = join(dir, `${name}.crt`);
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    keyFile,
+    "-out",
+    certFile,
+    "-days",
+    "2",
+    "-subj",
+    subject,
+    ...extra,
+  ]);
+  return { keyFile, certFile };
+}
+
 function run(file: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) =>
     execFile(file, args, (err, _out, stderr) => (err ? reject(new Error(`${file}: ${stderr}`)) : resolve())),
@@ -187,25 +212,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   let issuer: Issuer | undefined;
   let authYaml = "";
   if (opts.auth === "token") {
-    const keyFile = join(tmp, "issuer.key");
-    const certFile = join(tmp, "issuer.crt");
-    await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-      "-days",
-      "2",
-      "-subj",
-      "/CN=airbag-test-issuer",
-    ]);
+    const { keyFile, certFile } = await selfSignedCert(tmp, "issuer", "/CN=airbag-test-issuer");
     const key = createPrivateKey(await readFile(keyFile));
     const cert = new X509Certificate(await readFile(certFile));
     issuer = await startIssuer(key, cert.raw, service, opts);
@@ -219,24 +226,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   }
   let tlsYaml = "";
   if (opts.tls) {
-    const keyFile = join(tmp, "tls.key");
-    const certFile = join(tmp, "tls.crt");
-    await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-      "-days",
-      "2",
-      "-subj",
-      "/CN=127.0.0.1",
+    const { keyFile, certFile } = await selfSignedCert(tmp, "tls", "/CN=127.0.0.1", [
       "-addext",
       "subjectAltName=IP:127.0.0.1",
     ]);
