@@ -90,7 +90,8 @@ export interface ParsedDockerfile {
   errors: ParseError[];
 }
 
-const KEYWORDS = new Set([
+/** Every Dockerfile instruction keyword. */
+export const DOCKERFILE_KEYWORDS: ReadonlySet<string> = new Set([
   "ADD",
   "ARG",
   "CMD",
@@ -150,7 +151,7 @@ function convert(
   const keyword = ast.getKeyword().toUpperCase();
   const range = ast.getRange();
   const line = range.start.line + 1;
-  if (!KEYWORDS.has(keyword)) {
+  if (!DOCKERFILE_KEYWORDS.has(keyword)) {
     errors.push({ line, message: `unknown instruction "${ast.getInstruction()}"` });
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { basename, SHELLS } from "../dockerfile/commands.js";
+import { DOCKERFILE_KEYWORDS } from "../dockerfile/parser.js";
 
 /**
  * One `history[].created_by` entry read back into the instruction that made it. The formats seen:
@@ -24,25 +25,8 @@ export interface HistoryStep {
 }
 
 const INSTRUCTION = /^([A-Z]+)(?:\s+([\s\S]*))?$/;
-const KNOWN = new Set([
-  "ADD",
-  "ARG",
-  "CMD",
-  "COPY",
-  "ENTRYPOINT",
-  "ENV",
-  "EXPOSE",
-  "HEALTHCHECK",
-  "LABEL",
-  "MAINTAINER",
-  "ONBUILD",
-  "RUN",
-  "SHELL",
-  "STOPSIGNAL",
-  "USER",
-  "VOLUME",
-  "WORKDIR",
-]);
+// history lines never hold FROM: it starts a new image rather than adding a step to one
+const KNOWN = new Set([...DOCKERFILE_KEYWORDS].filter((k) => k !== "FROM"));
 
 export function parseCreatedBy(createdBy: string): HistoryStep {
   const text = createdBy.replace(/\s+# buildkit\s*$/, "").trim();
