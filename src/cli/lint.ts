@@ -2,9 +2,9 @@ import type { Command } from "commander";
 import { type LintConfig, loadLintConfig } from "../detect/dockerfile/config.js";
 import { lintFiles, lintGate } from "../detect/dockerfile/lint.js";
 import { lintFormat, renderLint } from "../detect/dockerfile/lint-format.js";
-import { AirbagError, SEVERITIES, type Severity } from "../model/index.js";
+import { AirbagError } from "../model/index.js";
 import { VERSION } from "../version.js";
-import { type GlobalFlags, writeOutput } from "./run.js";
+import { type GlobalFlags, parseFailOn, writeOutput } from "./run.js";
 
 interface LintFlags {
   format: string;
@@ -26,7 +26,7 @@ export function registerLint(program: Command, _flags: () => GlobalFlags): void 
     .action(async (files: string[], opts: LintFlags) => {
       // every flag is checked before any file is read
       const format = lintFormat(opts.format);
-      const failOn = opts.failOn === undefined ? undefined : severity(opts.failOn);
+      const failOn = opts.failOn === undefined ? undefined : parseFailOn(opts.failOn);
       const config: LintConfig | undefined = opts.config ? await loadLintConfig(opts.config) : undefined;
       const results = await lintFiles(files, config);
       const color = !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -43,11 +43,4 @@ export function registerLint(program: Command, _flags: () => GlobalFlags): void 
           );
       }
     });
-}
-
-function severity(s: string): Severity {
-  const v = s.trim().toLowerCase();
-  if (!(SEVERITIES as readonly string[]).includes(v))
-    throw new AirbagError("USAGE", `--fail-on: unknown severity "${s}" (use ${SEVERITIES.join(", ")})`);
-  return v as Severity;
 }

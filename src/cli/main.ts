@@ -3,6 +3,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
+import { registerBench } from "./bench.js";
 import { registerDb } from "./db.js";
 import { registerLint } from "./lint.js";
 import { type GlobalFlags, reportError } from "./run.js";
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDb(program, flags);
   registerLint(program, flags);
   registerVerify(program, flags);
+  registerBench(program, flags);
   try {
     await program.parseAsync(argv);
     return 0;

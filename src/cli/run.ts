@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import { AirbagError, exitCodeFor } from "../model/index.js";
+import { AirbagError, exitCodeFor, SEVERITIES, type Severity } from "../model/index.js";
 
 /** Shared plumbing for commands: error → one line + exit code, output to stdout or -o FILE. */
 
@@ -46,4 +46,12 @@ export function warningSink(flags: GlobalFlags): { warn: (m: string) => void; su
         console.error(`airbag: ${count} warning(s); rerun with --verbose to see them`);
     },
   };
+}
+
+/** `--fail-on SEV` → a severity, or a usage error naming the flag. */
+export function parseFailOn(s: string): Severity {
+  const v = s.trim().toLowerCase();
+  if (!(SEVERITIES as readonly string[]).includes(v))
+    throw new AirbagError("USAGE", `--fail-on: unknown severity "${s}" (use ${SEVERITIES.join(", ")})`);
+  return v as Severity;
 }

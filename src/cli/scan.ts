@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { parseSeverityList } from "../match/severity.js";
-import { AirbagError, SEVERITIES, type Severity } from "../model/index.js";
+import { AirbagError, type Severity } from "../model/index.js";
 import { reportFormatter } from "../report/report-format.js";
 import { gateTripped, SCANNERS, type ScannerName, scan } from "../scan.js";
 import { VERSION } from "../version.js";
-import { type GlobalFlags, warningSink, writeOutput } from "./run.js";
+import { type GlobalFlags, parseFailOn, warningSink, writeOutput } from "./run.js";
 
 interface ScanFlags {
   db?: string;
@@ -50,7 +50,7 @@ export function registerScan(program: Command, flags: () => GlobalFlags): void {
       const formatter = reportFormatter(opts.format);
       const scanners = parseScanners(opts.scanners);
       const severities = opts.severity ? [...severityList("--severity", opts.severity)] : undefined;
-      const failOn = opts.failOn ? oneSeverity(opts.failOn) : undefined;
+      const failOn = opts.failOn ? parseFailOn(opts.failOn) : undefined;
       const sink = warningSink(flags());
       const report = await scan(target, {
         ...(opts.db ? { db: opts.db } : {}),
@@ -101,11 +101,4 @@ function severityList(flag: string, list: string): Set<Severity> {
   } catch (err) {
     throw new AirbagError("USAGE", `${flag}: ${(err as Error).message}`);
   }
-}
-
-function oneSeverity(s: string): Severity {
-  const v = s.trim().toLowerCase();
-  if (!(SEVERITIES as readonly string[]).includes(v))
-    throw new AirbagError("USAGE", `--fail-on: unknown severity "${s}" (use ${SEVERITIES.join(", ")})`);
-  return v as Severity;
 }

@@ -1,3 +1,13 @@
+export {
+  containerTop,
+  engineInfo,
+  imageHistory,
+  inspectContainer,
+  inspectImage,
+  listContainers,
+  listImages,
+  mapLimit,
+} from "./api.js";
 export { EngineApiError, EngineClient, type EngineVersion, MAX_API, MIN_API, readAll } from "./client.js";
 export {
   defaultSockets,
@@ -6,3 +16,4 @@ export {
   parseEngineUrl,
   resolveEngineEndpoint,
 } from "./endpoint.js";
+export type * from "./types.js";

@@ -109,7 +109,7 @@ const SCRIPT = `
 })();
 `.trim();
 
-const cspHash = (s: string): string => `'sha256-${createHash("sha256").update(s).digest("base64")}'`;
+export const cspHash = (s: string): string => `'sha256-${createHash("sha256").update(s).digest("base64")}'`;
 
 function barChart(counts: Record<Severity, number>): string {
   const max = Math.max(1, ...SEVERITIES.map((s) => counts[s]));

@@ -19,7 +19,7 @@ import {
  * `partialFingerprints` so an alert survives re-scans, suppressed findings kept with `suppressions`.
  */
 
-const SCHEMA_URI =
+export const SCHEMA_URI =
   "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 type Level = "error" | "warning" | "note";
@@ -30,7 +30,7 @@ export function sarifLevel(s: Severity): Level {
 
 // GitHub derives its severity from `security-severity` alone. Secrets and misconfigurations have no
 // CVSS score, so they get one inside their severity's CVSS band instead of no severity at all.
-const BAND_SCORE: Record<Severity, number | undefined> = {
+export const BAND_SCORE: Record<Severity, number | undefined> = {
   critical: 9.5,
   high: 8,
   medium: 5.5,
@@ -74,7 +74,7 @@ function fingerprint(f: Finding, pkg: Package | undefined): string {
   return digest([f.kind, f.id, f.location?.path ?? f.field ?? "", where]);
 }
 
-interface RuleAcc {
+export interface RuleAcc {
   id: string;
   kind: Finding["kind"];
   title?: string;
@@ -85,7 +85,7 @@ interface RuleAcc {
   kev: boolean;
 }
 
-function ruleFor(acc: RuleAcc): Record<string, unknown> {
+export function ruleFor(acc: RuleAcc): Record<string, unknown> {
   const text = acc.title ?? acc.id;
   const helpLines = [
     `${acc.id}: ${text}`,
@@ -113,7 +113,7 @@ function ruleFor(acc: RuleAcc): Record<string, unknown> {
 }
 
 /** One rule per id; a CVE found in several packages keeps its worst severity and highest score. */
-function collectRules(findings: readonly Finding[]): Map<string, RuleAcc> {
+export function collectRules(findings: readonly Finding[]): Map<string, RuleAcc> {
   const rules = new Map<string, RuleAcc>();
   for (const f of findings) {
     const v = isVulnerability(f) ? f : undefined;

@@ -23,13 +23,13 @@ const TITLE_WIDTH = 60;
 const REASON_WIDTH = 90;
 
 /** Single line, control characters neutralised (the text comes from feeds and the image), bounded. */
-const cell = (s: string | undefined, width = Number.POSITIVE_INFINITY): string => {
+export const cell = (s: string | undefined, width = Number.POSITIVE_INFINITY): string => {
   const flat = clean((s ?? "").replace(/\s+/g, " ").trim());
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
 };
 
 // Colour is a hint, never the only signal: the severity is also spelled out in every row.
-function severityStyle(c: Colors, s: Severity): (t: string) => string {
+export function severityStyle(c: Colors, s: Severity): (t: string) => string {
   switch (s) {
     case "critical":
       return (t) => c.bold(c.red(t));

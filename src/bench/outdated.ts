@@ -1,0 +1,287 @@
+import { cpeMatchesVersion } from "../match/cpe.js";
+import type { AdvisoryLookup } from "../match/matcher.js";
+import { affectedVerdict } from "../match/ranges.js";
+import { compareRuntimeVersions, parseRuntimeVersion, runtimeMajor } from "../match/runtime-version.js";
+import { severityFromCvss, severityRank } from "../match/severity.js";
+import type {
+  Advisory,
+  Cvss,
+  FixStatus,
+  Severity,
+  SuppressedFinding,
+  VulnerabilityFinding,
+} from "../model/index.js";
+import { compareVersions } from "../versioning/index.js";
+import { type DistroBuild, distroBuildOf, distroReason, mentionedIds } from "./distro-builds.js";
+import {
+  type FixCommitEntry,
+  fixCommitReason,
+  loadFixCommits,
+  tableFixedVersion,
+  vendorBuildReason,
+} from "./patched-builds.js";
+import type { RuntimeComponent } from "./types.js";
+
+/**
+ * Outdated runtime components → vulnerability findings. Each component is matched against the Go
+ * vulndb ranges of its Go module and NVD's CPE entries of its product (kept by the NVD importer under
+ * ecosystem `cpe`), both read with the runtime version order (`1.0.0-rc6+dev`, `18.06.1-ce`), and —
+ * for distro packages — the distro's own advisories. Advisories that are aliases of each other
+ * (GO-2024-2491 ↔ CVE-2024-21626) become one finding. Builds the data shows patched (distro package,
+ * fix commit, vendor build of a fixed Docker release) go to `suppressed` with the reason.
+ */
+
+export interface OutdatedResult {
+  findings: VulnerabilityFinding[];
+  suppressed: SuppressedFinding[];
+}
+
+export interface MatchComponentsOptions {
+  /** fix-commit table (default: the bundled data/runtime-advisories/fix-commits.json) */
+  fixCommits?: FixCommitEntry[];
+  /** distro release of the host when the package version does not say (`Debian:12`) */
+  distro?: string;
+}
+
+interface Target {
+  /** Go module and the version spelled as the Go vulndb's module versions */
+  go: { module: string; version: string }[];
+  /** CPE `vendor:product` */
+  cpe: string[];
+}
+
+/** Where each component's advisories live. crun, conmon, docker-init and the kernel have none here. */
+export function targetsFor(c: RuntimeComponent): Target | undefined {
+  const v = `v${c.version.replace(/^v/, "")}`;
+  const major = runtimeMajor(c.version);
+  if (c.name === "runc")
+    return { go: [{ module: "github.com/opencontainers/runc", version: v }], cpe: ["linuxfoundation:runc"] };
+  if (c.name === "containerd") {
+    const module =
+      (major ?? 0) >= 2 ? "github.com/containerd/containerd/v2" : "github.com/containerd/containerd";
+    return { go: [{ module, version: v }], cpe: ["linuxfoundation:containerd"] };
+  }
+  if (c.name === "engine" && c.product === "docker")
+    return {
+      go: [{ module: "github.com/docker/docker", version: `${v.replace(/\+.*$/, "")}+incompatible` }],
+      cpe: ["docker:docker", "mobyproject:moby"],
+    };
+  if (c.name === "engine" && c.product === "podman") {
+    const module =
+      (major ?? 0) >= 2 ? `github.com/containers/podman/v${major}` : "github.com/containers/podman";
+    return { go: [{ module, version: v }], cpe: ["podman_project:podman"] };
+  }
+  return undefined;
+}
+
+interface Hit {
+  advisory: Advisory;
+  fixed?: string;
+  status: FixStatus;
+  severity?: Severity;
+  distro: boolean;
+}
+
+function upstreamHits(c: RuntimeComponent, target: Target, lookup: AdvisoryLookup): Hit[] {
+  const hits: Hit[] = [];
+  for (const { module, version } of target.go)
+    for (const advisory of lookup.advisoriesFor("Go", module))
+      for (const aff of advisory.affected) {
+        if (aff.ecosystem !== "Go" || aff.package !== module) continue;
+        const v = affectedVerdict(version, aff, compareRuntimeVersions);
+        if (v.affected)
+          hits.push({
+            advisory,
+            fixed: v.fixed,
+            status: v.fixed ? "fixed" : (aff.status ?? "affected"),
+            severity: aff.severity,
+            distro: false,
+          });
+      }
+  for (const product of target.cpe)
+    for (const advisory of lookup.advisoriesFor("cpe", product)) {
+      const entries = advisory.affected
+        .filter((a) => a.ecosystem === "cpe" && a.package === product)
+        .flatMap((a) => a.cpe ?? [])
+        .filter((m) => cpeMatchesVersion(m, c.version));
+      if (entries.length === 0) continue;
+      const fixes = entries.map((m) => m.versionEndExcluding).filter((f): f is string => !!f);
+      const fixed = fixes.sort(compareRuntimeVersions)[0];
+      hits.push({ advisory, fixed, status: fixed ? "fixed" : "affected", distro: false });
+    }
+  return hits;
+}
+
+/** The distro's own version order; never throws (odd strings compare as strings). */
+const distroCompare =
+  (ecosystem: string) =>
+  (a: string, b: string): number => {
+    try {
+      return compareVersions(ecosystem, a, b);
+    } catch {
+      return a < b ? -1 : a > b ? 1 : 0;
+    }
+  };
+
+function distroHits(build: DistroBuild): Hit[] {
+  const cmp = distroCompare(build.ecosystem);
+  const hits: Hit[] = [];
+  for (const advisory of build.advisories)
+    for (const aff of advisory.affected) {
+      if (aff.ecosystem !== build.ecosystem || aff.package !== build.pkg) continue;
+      const v = affectedVerdict(build.version, aff, cmp);
+      if (v.affected)
+        hits.push({
+          advisory,
+          fixed: v.fixed,
+          status: v.fixed ? "fixed" : (aff.status ?? "affected"),
+          severity: aff.severity,
+          distro: true,
+        });
+    }
+  return hits;
+}
+
+/** Union of hits whose ids or aliases overlap. */
+function groupAliases(hits: Hit[]): Hit[][] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(x, r);
+    return r;
+  };
+  const add = (x: string) => parent.has(x) || parent.set(x, x);
+  for (const h of hits) {
+    add(h.advisory.id);
+    for (const a of h.advisory.aliases) {
+      add(a);
+      parent.set(find(a), find(h.advisory.id));
+    }
+  }
+  const groups = new Map<string, Hit[]>();
+  for (const h of hits) {
+    const root = find(h.advisory.id);
+    groups.set(root, [...(groups.get(root) ?? []), h]);
+  }
+  return [...groups.values()];
+}
+
+const idsOf = (group: Hit[]) => [...new Set(group.flatMap((h) => [h.advisory.id, ...h.advisory.aliases]))];
+
+function primaryId(ids: string[]): string {
+  const cves = ids.filter((i) => i.startsWith("CVE-"));
+  return cves.length === 1 ? cves[0]! : ids[0]!;
+}
+
+function dedupeCvss(list: Cvss[]): Cvss[] {
+  const seen = new Set<string>();
+  return list.filter((c) => !seen.has(`${c.source}\0${c.vector}`) && !!seen.add(`${c.source}\0${c.vector}`));
+}
+
+/** A finding for one alias group, rated as the image matcher rates (package rating, own, NVD CVSS). */
+function toFinding(
+  c: RuntimeComponent,
+  group: Hit[],
+  lookup: AdvisoryLookup,
+  installedVersion: string,
+  fallbackFix: string | undefined,
+  cmp: (a: string, b: string) => number,
+): VulnerabilityFinding {
+  const ids = idsOf(group);
+  const id = primaryId(ids);
+  const extra = lookup.enrich(ids);
+  const cvss = dedupeCvss([...group.flatMap((h) => h.advisory.cvss), ...extra.cvss]);
+  const ranked = group.map((h) => h.severity).find((s) => s && s !== "unknown");
+  const own = group.map((h) => h.advisory.severity).find((s) => s && s !== "unknown");
+  const severity = ranked ?? own ?? extra.severity ?? severityFromCvss(cvss) ?? "unknown";
+  const fixedVersion =
+    group
+      .map((h) => h.fixed)
+      .filter((f): f is string => !!f)
+      .sort(cmp)[0] ?? fallbackFix;
+  const statuses = group.map((h) => h.status);
+  const status: FixStatus = fixedVersion ? "fixed" : (statuses.find((s) => s !== "affected") ?? "affected");
+  const first = group.find((h) => h.advisory.id === id)?.advisory ?? group[0]!.advisory;
+  return {
+    kind: "vulnerability",
+    id,
+    aliases: ids.filter((i) => i !== id).sort(),
+    severity,
+    package: c.name,
+    installedVersion,
+    ...(fixedVersion ? { fixedVersion } : {}),
+    status,
+    cvss,
+    ...(extra.epss !== undefined ? { epss: extra.epss } : {}),
+    kev: extra.kev,
+    title: first.summary ?? extra.title ?? first.details?.split("\n")[0]?.slice(0, 200),
+    references: [...new Set([...group.flatMap((h) => h.advisory.references), ...extra.references])],
+    dataSource: [...new Set(group.map((h) => h.advisory.source))].join(","),
+  };
+}
+
+function matchOne(
+  c: RuntimeComponent,
+  engine: RuntimeComponent | undefined,
+  lookup: AdvisoryLookup,
+  table: FixCommitEntry[],
+  distro: string | undefined,
+  out: OutdatedResult,
+): void {
+  const target = targetsFor(c);
+  if (!target || !parseRuntimeVersion(c.version)) return;
+  const build = distroBuildOf(c, lookup, distro);
+  const mentioned = build ? mentionedIds(build) : new Set<string>();
+  const hits = [...upstreamHits(c, target, lookup), ...(build ? distroHits(build) : [])];
+  for (const group of groupAliases(hits)) {
+    const ids = idsOf(group);
+    const byDistro = build !== undefined && ids.some((i) => mentioned.has(i));
+    if (byDistro) {
+      const own = group.filter((h) => h.distro);
+      if (own.length) {
+        const finding = toFinding(c, own, lookup, build.version, undefined, distroCompare(build.ecosystem));
+        out.findings.push({ ...finding, ...mergedSources(finding, group) });
+      } else {
+        const finding = toFinding(c, group, lookup, c.version, undefined, compareRuntimeVersions);
+        out.suppressed.push({ finding, reason: distroReason(c, build, finding.id, ids) });
+      }
+      continue;
+    }
+    const upstream = group.filter((h) => !h.distro);
+    const fallback = tableFixedVersion(c.name, ids, table);
+    const finding = toFinding(c, upstream, lookup, c.version, fallback, compareRuntimeVersions);
+    const reason = fixCommitReason(c, ids, table) ?? vendorBuildReason(c, ids, engine, lookup);
+    if (reason) out.suppressed.push({ finding, reason });
+    else out.findings.push(finding);
+  }
+}
+
+/** A distro-decided finding still names every source that contributed to the group. */
+function mergedSources(f: VulnerabilityFinding, group: Hit[]): Pick<VulnerabilityFinding, "dataSource"> {
+  return {
+    dataSource: [...new Set([...f.dataSource.split(","), ...group.map((h) => h.advisory.source)])].join(","),
+  };
+}
+
+/**
+ * Match runtime components against the advisories in `lookup` (the vulnerability DB or the bundled
+ * pack, see runtime-db.ts). Findings are sorted by severity, then component, then id.
+ */
+export function matchComponents(
+  components: RuntimeComponent[],
+  lookup: AdvisoryLookup,
+  opts: MatchComponentsOptions = {},
+): OutdatedResult {
+  const table = opts.fixCommits ?? loadFixCommits();
+  const engine = components.find((c) => c.name === "engine");
+  const out: OutdatedResult = { findings: [], suppressed: [] };
+  for (const c of components) matchOne(c, engine, lookup, table, opts.distro, out);
+  const order = (a: VulnerabilityFinding, b: VulnerabilityFinding) =>
+    severityRank(b.severity) - severityRank(a.severity) ||
+    (a.package < b.package ? -1 : a.package > b.package ? 1 : 0) ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  out.findings.sort(order);
+  out.suppressed.sort((a, b) => order(a.finding as VulnerabilityFinding, b.finding as VulnerabilityFinding));
+  return out;
+}
