@@ -1,17 +1,15 @@
 import { cpeMatchesVersion } from "../match/cpe.js";
-import type { AdvisoryLookup } from "../match/matcher.js";
+import {
+  type AdvisoryLookup,
+  findingForGroup,
+  groupAliases,
+  type Hit as MatchHit,
+  safeCompare,
+} from "../match/matcher.js";
 import { affectedVerdict } from "../match/ranges.js";
 import { compareRuntimeVersions, parseRuntimeVersion, runtimeMajor } from "../match/runtime-version.js";
-import { severityFromCvss, severityRank } from "../match/severity.js";
-import type {
-  Advisory,
-  Cvss,
-  FixStatus,
-  Severity,
-  SuppressedFinding,
-  VulnerabilityFinding,
-} from "../model/index.js";
-import { compareVersions } from "../versioning/index.js";
+import { severityRank } from "../match/severity.js";
+import type { SuppressedFinding, VulnerabilityFinding } from "../model/index.js";
 import { type DistroBuild, distroBuildOf, distroReason, mentionedIds } from "./distro-builds.js";
 import {
   type FixCommitEntry,
@@ -74,11 +72,7 @@ export function targetsFor(c: RuntimeComponent): Target | undefined {
   return undefined;
 }
 
-interface Hit {
-  advisory: Advisory;
-  fixed?: string;
-  status: FixStatus;
-  severity?: Severity;
+interface Hit extends MatchHit {
   distro: boolean;
 }
 
@@ -112,19 +106,8 @@ function upstreamHits(c: RuntimeComponent, target: Target, lookup: AdvisoryLooku
   return hits;
 }
 
-/** The distro's own version order; never throws (odd strings compare as strings). */
-const distroCompare =
-  (ecosystem: string) =>
-  (a: string, b: string): number => {
-    try {
-      return compareVersions(ecosystem, a, b);
-    } catch {
-      return a < b ? -1 : a > b ? 1 : 0;
-    }
-  };
-
 function distroHits(build: DistroBuild): Hit[] {
-  const cmp = distroCompare(build.ecosystem);
+  const cmp = safeCompare(build.ecosystem);
   const hits: Hit[] = [];
   for (const advisory of build.advisories)
     for (const aff of advisory.affected) {
@@ -142,84 +125,7 @@ function distroHits(build: DistroBuild): Hit[] {
   return hits;
 }
 
-/** Union of hits whose ids or aliases overlap. */
-function groupAliases(hits: Hit[]): Hit[][] {
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let r = x;
-    while (parent.get(r) !== r) r = parent.get(r)!;
-    parent.set(x, r);
-    return r;
-  };
-  const add = (x: string) => parent.has(x) || parent.set(x, x);
-  for (const h of hits) {
-    add(h.advisory.id);
-    for (const a of h.advisory.aliases) {
-      add(a);
-      parent.set(find(a), find(h.advisory.id));
-    }
-  }
-  const groups = new Map<string, Hit[]>();
-  for (const h of hits) {
-    const root = find(h.advisory.id);
-    groups.set(root, [...(groups.get(root) ?? []), h]);
-  }
-  return [...groups.values()];
-}
-
 const idsOf = (group: Hit[]) => [...new Set(group.flatMap((h) => [h.advisory.id, ...h.advisory.aliases]))];
-
-function primaryId(ids: string[]): string {
-  const cves = ids.filter((i) => i.startsWith("CVE-"));
-  return cves.length === 1 ? cves[0]! : ids[0]!;
-}
-
-function dedupeCvss(list: Cvss[]): Cvss[] {
-  const seen = new Set<string>();
-  return list.filter((c) => !seen.has(`${c.source}\0${c.vector}`) && !!seen.add(`${c.source}\0${c.vector}`));
-}
-
-/** A finding for one alias group, rated as the image matcher rates (package rating, own, NVD CVSS). */
-function toFinding(
-  c: RuntimeComponent,
-  group: Hit[],
-  lookup: AdvisoryLookup,
-  installedVersion: string,
-  fallbackFix: string | undefined,
-  cmp: (a: string, b: string) => number,
-): VulnerabilityFinding {
-  const ids = idsOf(group);
-  const id = primaryId(ids);
-  const extra = lookup.enrich(ids);
-  const cvss = dedupeCvss([...group.flatMap((h) => h.advisory.cvss), ...extra.cvss]);
-  const ranked = group.map((h) => h.severity).find((s) => s && s !== "unknown");
-  const own = group.map((h) => h.advisory.severity).find((s) => s && s !== "unknown");
-  const severity = ranked ?? own ?? extra.severity ?? severityFromCvss(cvss) ?? "unknown";
-  const fixedVersion =
-    group
-      .map((h) => h.fixed)
-      .filter((f): f is string => !!f)
-      .sort(cmp)[0] ?? fallbackFix;
-  const statuses = group.map((h) => h.status);
-  const status: FixStatus = fixedVersion ? "fixed" : (statuses.find((s) => s !== "affected") ?? "affected");
-  const first = group.find((h) => h.advisory.id === id)?.advisory ?? group[0]!.advisory;
-  return {
-    kind: "vulnerability",
-    id,
-    aliases: ids.filter((i) => i !== id).sort(),
-    severity,
-    package: c.name,
-    installedVersion,
-    ...(fixedVersion ? { fixedVersion } : {}),
-    status,
-    cvss,
-    ...(extra.epss !== undefined ? { epss: extra.epss } : {}),
-    kev: extra.kev,
-    title: first.summary ?? extra.title ?? first.details?.split("\n")[0]?.slice(0, 200),
-    references: [...new Set([...group.flatMap((h) => h.advisory.references), ...extra.references])],
-    dataSource: [...new Set(group.map((h) => h.advisory.source))].join(","),
-  };
-}
 
 function matchOne(
   c: RuntimeComponent,
@@ -240,17 +146,32 @@ function matchOne(
     if (byDistro) {
       const own = group.filter((h) => h.distro);
       if (own.length) {
-        const finding = toFinding(c, own, lookup, build.version, undefined, distroCompare(build.ecosystem));
+        const finding = findingForGroup(
+          { package: c.name, installedVersion: build.version },
+          own,
+          lookup,
+          safeCompare(build.ecosystem),
+        );
         out.findings.push({ ...finding, ...mergedSources(finding, group) });
       } else {
-        const finding = toFinding(c, group, lookup, c.version, undefined, compareRuntimeVersions);
+        const finding = findingForGroup(
+          { package: c.name, installedVersion: c.version },
+          group,
+          lookup,
+          compareRuntimeVersions,
+        );
         out.suppressed.push({ finding, reason: distroReason(c, build, finding.id, ids) });
       }
       continue;
     }
     const upstream = group.filter((h) => !h.distro);
     const fallback = tableFixedVersion(c.name, ids, table);
-    const finding = toFinding(c, upstream, lookup, c.version, fallback, compareRuntimeVersions);
+    const finding = findingForGroup(
+      { package: c.name, installedVersion: c.version, ...(fallback ? { fallbackFix: fallback } : {}) },
+      upstream,
+      lookup,
+      compareRuntimeVersions,
+    );
     const reason = fixCommitReason(c, ids, table) ?? vendorBuildReason(c, ids, engine, lookup);
     if (reason) out.suppressed.push({ finding, reason });
     else out.findings.push(finding);

@@ -64,14 +64,16 @@ export function queriesFor(pkg: Package): Query[] {
   }
 }
 
-interface Hit {
+/** One advisory's verdict for one package (or runtime component). */
+export interface Hit {
   advisory: Advisory;
   fixed?: string;
   status: FixStatus;
   severity?: Severity;
 }
 
-function safeCompare(ecosystem: string) {
+/** The ecosystem's version order; never throws (odd strings compare as strings). */
+export function safeCompare(ecosystem: string) {
   return (a: string, b: string): number => {
     try {
       return compareVersions(ecosystem, a, b);
@@ -104,7 +106,7 @@ function hitsFor(pkg: Package, lookup: AdvisoryLookup): Hit[] {
 }
 
 /** Group hits whose ids or aliases overlap (union-find over identifiers). */
-function groupAliases(hits: Hit[]): Hit[][] {
+export function groupAliases<H extends Hit>(hits: H[]): H[][] {
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let r = x;
@@ -122,7 +124,7 @@ function groupAliases(hits: Hit[]): Hit[][] {
       parent.set(find(a), find(h.advisory.id));
     }
   }
-  const groups = new Map<string, Hit[]>();
+  const groups = new Map<string, H[]>();
   for (const h of hits) {
     const root = find(h.advisory.id);
     groups.set(root, [...(groups.get(root) ?? []), h]);
@@ -131,13 +133,21 @@ function groupAliases(hits: Hit[]): Hit[][] {
 }
 
 /** The id users search for: the CVE when the group has exactly one, else the first advisory's id. */
-function primaryId(ids: string[]): string {
+export function primaryId(ids: string[]): string {
   const cves = ids.filter((i) => i.startsWith("CVE-"));
   return cves.length === 1 ? cves[0]! : ids[0]!;
 }
 
-function toFinding(
-  pkg: Package,
+/** What a finding is about: the package id (or component name), its version, a fix known elsewhere. */
+export interface FindingSubject {
+  package: string;
+  installedVersion: string;
+  fallbackFix?: string;
+}
+
+/** One finding for an alias group: ids merged, rated (package rating, own, enrichment, CVSS), fix chosen. */
+export function findingForGroup(
+  subject: FindingSubject,
   group: Hit[],
   lookup: AdvisoryLookup,
   cmp: (a: string, b: string) => number,
@@ -153,7 +163,7 @@ function toFinding(
   const malicious = ids.some((i) => i.startsWith("MAL-")) ? ("critical" as const) : undefined;
   const severity = ranked ?? own ?? extra.severity ?? severityFromCvss(cvss) ?? malicious ?? "unknown";
   const fixes = group.map((h) => h.fixed).filter((f): f is string => !!f);
-  const fixedVersion = fixes.sort(cmp)[0];
+  const fixedVersion = fixes.sort(cmp)[0] ?? subject.fallbackFix;
   const statuses = group.map((h) => h.status);
   const status: FixStatus = fixedVersion ? "fixed" : (statuses.find((s) => s !== "affected") ?? "affected");
   const first = group.find((h) => h.advisory.id === id)?.advisory ?? group[0]!.advisory;
@@ -162,8 +172,8 @@ function toFinding(
     id,
     aliases: ids.filter((i) => i !== id).sort(),
     severity,
-    package: pkg.id,
-    installedVersion: pkg.version,
+    package: subject.package,
+    installedVersion: subject.installedVersion,
     ...(fixedVersion ? { fixedVersion } : {}),
     status,
     cvss,
@@ -191,7 +201,9 @@ export function matchPackage(pkg: Package, lookup: AdvisoryLookup): Vulnerabilit
   const hits = hitsFor(pkg, lookup);
   if (hits.length === 0) return [];
   const cmp = safeCompare(pkg.ecosystem);
-  return groupAliases(hits).map((g) => toFinding(pkg, g, lookup, cmp));
+  return groupAliases(hits).map((g) =>
+    findingForGroup({ package: pkg.id, installedVersion: pkg.version }, g, lookup, cmp),
+  );
 }
 
 export function matchInventory(inv: Inventory, lookup: AdvisoryLookup): VulnerabilityFinding[] {

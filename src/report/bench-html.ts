@@ -2,7 +2,7 @@ import type { BenchReport, BenchResult, CheckResult } from "../bench/types.js";
 import { SEVERITIES, type Severity } from "../model/index.js";
 import type { BenchFormatter, ResolvedBenchOptions } from "./bench-format.js";
 import { checksBySection, RESULT_ORDER, runtimeFindings, scoreLine } from "./bench-summary.js";
-import { cspHash, esc } from "./report-html.js";
+import { cspHash, definitionList, esc } from "./report-html.js";
 import { maxCvssScore, webUrl } from "./summary.js";
 
 /**
@@ -140,10 +140,7 @@ function metaList(report: BenchReport, opts: ResolvedBenchOptions): string {
     ["Generated", (opts.now ?? new Date()).toISOString()],
     ["Duration", `${(report.metadata.durationMs / 1000).toFixed(1)} s`],
   ];
-  return `<dl class="meta">${items
-    .filter((i): i is [string, string] => !!i[1])
-    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
-    .join("")}</dl>`;
+  return definitionList(items);
 }
 
 export function renderBenchHtml(report: BenchReport, opts: ResolvedBenchOptions): string {

@@ -3,7 +3,7 @@ import type { BenchReport, BenchResult, CheckItem, CheckResult } from "../bench/
 import type { Severity, VulnerabilityFinding } from "../model/index.js";
 import type { BenchFormatter, ResolvedBenchOptions } from "./bench-format.js";
 import { runtimeFindings, sectionHeading } from "./bench-summary.js";
-import { BAND_SCORE, collectRules, imagePathUri, ruleFor, SCHEMA_URI, sarifLevel } from "./report-sarif.js";
+import { BAND_SCORE, collectRules, imagePathUri, ruleFor, sarifLevel, sarifLog } from "./report-sarif.js";
 
 /**
  * `airbag bench --format sarif` (SARIF 2.1.0): one rule per CIS check and one per runtime advisory;
@@ -141,48 +141,34 @@ export function buildBenchSarif(report: BenchReport, opts: ResolvedBenchOptions)
   ];
   const idsWith = (r: BenchResult) => report.checks.filter((k) => k.result === r).map((k) => k.id);
   const t = report.target;
-  return {
-    $schema: SCHEMA_URI,
-    version: "2.1.0",
-    runs: [
+  return sarifLog(opts.toolVersion, rules, {
+    invocations: [
       {
-        tool: {
-          driver: {
-            name: "airbag",
-            version: opts.toolVersion,
-            semanticVersion: opts.toolVersion,
-            rules,
-          },
-        },
-        invocations: [
-          {
-            executionSuccessful: true,
-            toolExecutionNotifications: report.metadata.warnings.map((w) => ({
-              level: "warning",
-              message: { text: w },
-            })),
-          },
-        ],
-        originalUriBaseIds: {
-          [HOST_ROOT]: { uri: "file:///", description: { text: "the benchmarked host's root" } },
-        },
-        results,
-        properties: {
-          benchmark,
-          ...(t.engine ? { engine: t.engine } : {}),
-          ...(t.product ? { product: t.product } : {}),
-          ...(t.engineVersion ? { engineVersion: t.engineVersion } : {}),
-          ...(t.hostname ? { hostname: t.hostname } : {}),
-          offline: t.offline,
-          score: report.score,
-          // checks that are not results, so the run still records every check's outcome
-          passed: idsWith("pass"),
-          informational: idsWith("info"),
-          skipped: idsWith("skip"),
-        },
+        executionSuccessful: true,
+        toolExecutionNotifications: report.metadata.warnings.map((w) => ({
+          level: "warning",
+          message: { text: w },
+        })),
       },
     ],
-  };
+    originalUriBaseIds: {
+      [HOST_ROOT]: { uri: "file:///", description: { text: "the benchmarked host's root" } },
+    },
+    results,
+    properties: {
+      benchmark,
+      ...(t.engine ? { engine: t.engine } : {}),
+      ...(t.product ? { product: t.product } : {}),
+      ...(t.engineVersion ? { engineVersion: t.engineVersion } : {}),
+      ...(t.hostname ? { hostname: t.hostname } : {}),
+      offline: t.offline,
+      score: report.score,
+      // checks that are not results, so the run still records every check's outcome
+      passed: idsWith("pass"),
+      informational: idsWith("info"),
+      skipped: idsWith("skip"),
+    },
+  });
 }
 
 export const benchSarifFormat: BenchFormatter = {

@@ -249,6 +249,11 @@ function metaList(report: Report, opts: RenderOptions): string {
     ["Database", typeof db?.builtAt === "string" ? `built ${db.builtAt}` : undefined],
     ["Duration", `${(report.metadata.durationMs / 1000).toFixed(1)} s`],
   ];
+  return definitionList(items);
+}
+
+/** A `<dl class="meta">` of label → value, leaving out the unknown values. */
+export function definitionList(items: [string, string | undefined][]): string {
   return `<dl class="meta">${items
     .filter((i): i is [string, string] => !!i[1])
     .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)

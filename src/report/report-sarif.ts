@@ -225,26 +225,26 @@ export function buildSarif(report: Report, opts: RenderOptions): Record<string, 
   });
 
   const t = report.target;
+  return sarifLog(opts.toolVersion, accs.map(ruleFor), {
+    results,
+    properties: {
+      target: t.name,
+      targetKind: t.kind,
+      ...(t.digest ? { digest: t.digest } : {}),
+      ...(t.os ? { os: [t.os.family, t.os.version].filter(Boolean).join(" ") } : {}),
+    },
+  });
+}
+
+/** A SARIF 2.1.0 log with one run of Airbag's: the driver and its rules, plus the run's own parts. */
+export function sarifLog(toolVersion: string, rules: unknown[], run: Record<string, unknown>) {
   return {
     $schema: SCHEMA_URI,
     version: "2.1.0",
     runs: [
       {
-        tool: {
-          driver: {
-            name: "airbag",
-            version: opts.toolVersion,
-            semanticVersion: opts.toolVersion,
-            rules: accs.map(ruleFor),
-          },
-        },
-        results,
-        properties: {
-          target: t.name,
-          targetKind: t.kind,
-          ...(t.digest ? { digest: t.digest } : {}),
-          ...(t.os ? { os: [t.os.family, t.os.version].filter(Boolean).join(" ") } : {}),
-        },
+        tool: { driver: { name: "airbag", version: toolVersion, semanticVersion: toolVersion, rules } },
+        ...run,
       },
     ],
   };

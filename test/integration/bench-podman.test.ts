@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BenchReport, CheckResult } from "../../src/bench/types.js";
 import { registerBench } from "../../src/cli/bench.js";
 import { runCommands } from "../support/cli-in-process.js";
-import { type PodmanService, podmanSkipReason, startPodman } from "../support/podman.js";
+import { BUSYBOX, type PodmanService, podmanBusyboxSkipReason, startPodman } from "../support/podman.js";
 
 /**
  * `airbag bench` against a hermetic podman system service (Docker-compatible API) with real running
@@ -14,18 +14,7 @@ import { type PodmanService, podmanSkipReason, startPodman } from "../support/po
  * checks. Only the podman service this file starts is touched; no host engine is used.
  */
 
-const BUSYBOX = "/bin/busybox";
-function skipReason(): string | undefined {
-  const p = podmanSkipReason();
-  if (p) return p;
-  try {
-    execFileSync("sh", ["-c", `test -x ${BUSYBOX}`]);
-  } catch {
-    return "busybox-static is not installed (apt-get install busybox-static)";
-  }
-  return undefined;
-}
-const skip = skipReason();
+const skip = podmanBusyboxSkipReason();
 if (skip) console.warn(`[integration/bench-podman] skipped: ${skip}`);
 
 const bench = (args: string[]) => runCommands(registerBench, ["bench", ...args]);

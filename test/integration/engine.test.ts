@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineClient, parseEngineUrl } from "../../src/engine/index.js";
-import { type PodmanService, podmanSkipReason, startPodman } from "../support/podman.js";
+import { BUSYBOX, type PodmanService, podmanBusyboxSkipReason, startPodman } from "../support/podman.js";
 
 /**
  * `airbag sbom|scan engine:REF` against a hermetic podman system service (Docker-compatible API on a
@@ -14,19 +14,7 @@ import { type PodmanService, podmanSkipReason, startPodman } from "../support/po
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const CLI = join(ROOT, "dist/cli/main.js");
-const BUSYBOX = "/bin/busybox";
-
-function skipReason(): string | undefined {
-  const p = podmanSkipReason();
-  if (p) return p;
-  try {
-    execFileSync("sh", ["-c", `test -x ${BUSYBOX}`]);
-  } catch {
-    return "busybox-static is not installed (apt-get install busybox-static)";
-  }
-  return undefined;
-}
-const skip = skipReason();
+const skip = podmanBusyboxSkipReason();
 if (skip) console.warn(`[integration/engine] skipped: ${skip}`);
 
 interface Run {

@@ -56,6 +56,21 @@ function onPath(tool: string): boolean {
   }
 }
 
+/** the static busybox tests copy into tiny images (Debian busybox-static) */
+export const BUSYBOX = "/bin/busybox";
+
+/** Why a hermetic podman with a busybox image cannot run here, or undefined when it can. */
+export function podmanBusyboxSkipReason(): string | undefined {
+  const p = podmanSkipReason();
+  if (p) return p;
+  try {
+    execFileSync("sh", ["-c", `test -x ${BUSYBOX}`]);
+  } catch {
+    return "busybox-static is not installed (apt-get install busybox-static)";
+  }
+  return undefined;
+}
+
 /** Why a hermetic podman cannot run here, or undefined when it can. */
 export function podmanSkipReason(extra: string[] = []): string | undefined {
   for (const tool of ["podman", "runc", ...extra])

@@ -1,9 +1,11 @@
 import type { ContainerInspect } from "../../engine/types.js";
+import type { Severity } from "../../model/index.js";
 import {
   BENCH_RESULTS,
   type BenchCheck,
   type BenchContext,
   type BenchResult,
+  type BenchSection,
   type CheckDefinition,
   type CheckItem,
   type CheckOutcome,
@@ -72,3 +74,31 @@ export const check = (def: CheckDefinition, run: (ctx: BenchContext) => CheckOut
 /** A Manual recommendation no data can decide: always reported for review, never scored. */
 export const manual = (def: CheckDefinition, why: string): BenchCheck =>
   check(def, () => ({ result: "info", evidence: why }));
+
+/** Definition builder for one section: level 1 and scored unless `extra` says otherwise. */
+export const definer =
+  (section: BenchSection) =>
+  (
+    id: string,
+    title: string,
+    severity: Severity,
+    remediation: string,
+    extra: Partial<CheckDefinition> = {},
+  ): CheckDefinition => ({ id, title, section, level: 1, scored: true, severity, remediation, ...extra });
+
+/** Definition builder for sections whose checks differ in level and scoring (1.x, 2.x). */
+export const leveledDefiner = (section: BenchSection) => {
+  const def = definer(section);
+  return (
+    id: string,
+    title: string,
+    level: 1 | 2,
+    scored: boolean,
+    severity: Severity,
+    remediation: string,
+  ) => def(id, title, severity, remediation, { level, scored });
+};
+
+export const pass = (evidence: string): CheckOutcome => ({ result: "pass", evidence });
+export const fail = (evidence: string): CheckOutcome => ({ result: "fail", evidence });
+export const warn = (evidence: string): CheckOutcome => ({ result: "warn", evidence });

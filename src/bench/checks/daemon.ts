@@ -1,6 +1,5 @@
-import type { Severity } from "../../model/index.js";
-import type { BenchCheck, BenchContext, CheckDefinition, CheckOutcome } from "../types.js";
-import { check, skip } from "./common.js";
+import type { BenchCheck, BenchContext, CheckOutcome } from "../types.js";
+import { check, fail, leveledDefiner, pass, skip, warn } from "./common.js";
 import {
   describe,
   isTcpHost,
@@ -16,18 +15,7 @@ import {
  * daemon.json dockerd would refuse. Levels and Automated/Manual follow CIS v1.6.0.
  */
 
-const def = (
-  id: string,
-  title: string,
-  level: 1 | 2,
-  scored: boolean,
-  severity: Severity,
-  remediation: string,
-): CheckDefinition => ({ id, title, section: "daemon", level, scored, severity, remediation });
-
-const pass = (evidence: string): CheckOutcome => ({ result: "pass", evidence });
-const fail = (evidence: string): CheckOutcome => ({ result: "fail", evidence });
-const warn = (evidence: string): CheckOutcome => ({ result: "warn", evidence });
+const def = leveledDefiner("daemon");
 
 /** A check over one setting: skipped when the value is unknown, else judged. */
 const onSetting =

@@ -8,7 +8,7 @@ import {
   tlsPaths,
 } from "../host-files.js";
 import type { BenchCheck, BenchContext, CheckDefinition, CheckItem, FileFact } from "../types.js";
-import { aggregate, check, skip } from "./common.js";
+import { aggregate, check, definer, skip } from "./common.js";
 
 /**
  * CIS Docker Benchmark 3.x: owner and mode of the engine's files, sockets and certificates. CIS asks
@@ -18,15 +18,7 @@ import { aggregate, check, skip } from "./common.js";
 
 type Owner = "root:root" | "root:docker";
 
-const def = (id: string, title: string, severity: Severity, remediation: string): CheckDefinition => ({
-  id,
-  title,
-  section: "files",
-  level: 1,
-  scored: true,
-  severity,
-  remediation,
-});
+const def = definer("files");
 
 const octal = (mode: number) => mode.toString(8).padStart(3, "0");
 const ownerText = (f: FileFact) => `${f.owner ?? f.uid}:${f.group ?? f.gid}`;

@@ -1,4 +1,3 @@
-import type { Severity } from "../../model/index.js";
 import {
   CONTAINERD_SOCKET,
   DEFAULT_DAEMON_JSON,
@@ -6,37 +5,15 @@ import {
   dockerdBinaryPath,
   SYSTEMD_UNIT_FILE_DIRS,
 } from "../host-files.js";
-import type {
-  BenchCheck,
-  BenchContext,
-  CheckDefinition,
-  CheckItem,
-  CheckOutcome,
-  HostFacts,
-} from "../types.js";
-import { aggregate, check, manual, skip } from "./common.js";
+import type { BenchCheck, BenchContext, CheckItem, CheckOutcome, HostFacts } from "../types.js";
+import { aggregate, check, leveledDefiner, manual, skip } from "./common.js";
 
 /**
  * CIS Docker Benchmark 1.x (host configuration) from host facts: the data-root partition, docker group
  * members and audit rules. 1.2.2 (engine version) lives with the runtime-version checks.
  */
 
-const def = (
-  id: string,
-  title: string,
-  level: 1 | 2,
-  scored: boolean,
-  severity: Severity,
-  remediation: string,
-): CheckDefinition => ({
-  id,
-  title,
-  section: "host",
-  level,
-  scored,
-  severity,
-  remediation,
-});
+const def = leveledDefiner("host");
 
 /**
  * The rule that audits `path`, if any: `-w P` (a watch on a directory covers everything below it),

@@ -1,15 +1,7 @@
 import type { ConfigFinding } from "../../detect/detector.js";
 import { misconfigConfigScanner } from "../../detect/misconfig/index.js";
-import type { Severity } from "../../model/index.js";
-import type {
-  BenchCheck,
-  BenchContext,
-  CheckDefinition,
-  CheckItem,
-  CheckOutcome,
-  LocalImage,
-} from "../types.js";
-import { aggregate, check, manual, skip } from "./common.js";
+import type { BenchCheck, BenchContext, CheckItem, CheckOutcome, LocalImage } from "../types.js";
+import { aggregate, check, definer, manual, skip } from "./common.js";
 
 /**
  * CIS Docker Benchmark 4.x over every local image: the misconfiguration detectors `airbag scan` runs
@@ -17,22 +9,7 @@ import { aggregate, check, manual, skip } from "./common.js";
  * 4.10, so bench and scan never disagree about the same image.
  */
 
-const def = (
-  id: string,
-  title: string,
-  severity: Severity,
-  remediation: string,
-  extra: Partial<CheckDefinition> = {},
-): CheckDefinition => ({
-  id,
-  title,
-  section: "images",
-  level: 1,
-  scored: true,
-  severity,
-  remediation,
-  ...extra,
-});
+const def = definer("images");
 
 /** The detector finding id that decides each CIS 4.x check. */
 const DETECTOR_ID: Record<string, string> = {

@@ -1,6 +1,6 @@
 import type { Severity } from "../../model/index.js";
-import type { BenchCheck, CheckDefinition } from "../types.js";
-import { check, skip } from "./common.js";
+import type { BenchCheck } from "../types.js";
+import { check, definer, skip } from "./common.js";
 import { imageName } from "./images.js";
 
 /**
@@ -11,22 +11,10 @@ import { imageName } from "./images.js";
 /** above this many unused images or stopped containers, sprawl is worth a warning */
 export const SPRAWL_THRESHOLD = 25;
 
-const def = (
-  id: string,
-  title: string,
-  severity: Severity,
-  remediation: string,
-  extra: Partial<CheckDefinition> = {},
-): CheckDefinition => ({
-  id,
-  title,
-  section: "operations",
-  level: 1,
-  scored: false,
-  severity,
-  remediation,
-  ...extra,
-});
+const sectionDef = definer("operations");
+/** sprawl is Manual in CIS: listed for review, not scored */
+const def = (id: string, title: string, severity: Severity, remediation: string) =>
+  sectionDef(id, title, severity, remediation, { scored: false });
 
 export const OPERATIONS_CHECKS: BenchCheck[] = [
   check(

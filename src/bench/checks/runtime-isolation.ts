@@ -1,7 +1,7 @@
 import type { ContainerInspect } from "../../engine/types.js";
 import type { Severity } from "../../model/index.js";
-import type { BenchCheck, CheckDefinition } from "../types.js";
-import { check, type ItemVerdict, perContainer, skip } from "./common.js";
+import type { BenchCheck } from "../types.js";
+import { check, definer, fail, pass, perContainer, skip } from "./common.js";
 
 /**
  * CIS Docker Benchmark 5.x, isolation half: privileges, capabilities, namespaces, mounts and security
@@ -9,25 +9,7 @@ import { check, type ItemVerdict, perContainer, skip } from "./common.js";
  * container started" detector, so each one only reads the inspect object.
  */
 
-const def = (
-  id: string,
-  title: string,
-  severity: Severity,
-  remediation: string,
-  extra: Partial<CheckDefinition> = {},
-): CheckDefinition => ({
-  id,
-  title,
-  section: "runtime",
-  level: 1,
-  scored: true,
-  severity,
-  remediation,
-  ...extra,
-});
-
-const pass = (evidence: string): ItemVerdict => ({ result: "pass", evidence });
-const fail = (evidence: string): ItemVerdict => ({ result: "fail", evidence });
+const def = definer("runtime");
 
 /** Docker's default capability set; anything added beyond it widens the attack surface. */
 export const DEFAULT_CAPS = new Set([

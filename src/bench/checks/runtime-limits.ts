@@ -1,32 +1,13 @@
 import type { ContainerInspect, PortBinding } from "../../engine/types.js";
-import type { Severity } from "../../model/index.js";
-import type { BenchCheck, CheckDefinition } from "../types.js";
-import { check, type ItemVerdict, manual, perContainer, skip } from "./common.js";
+import type { BenchCheck } from "../types.js";
+import { check, definer, fail, manual, pass, perContainer, skip } from "./common.js";
 
 /**
  * CIS Docker Benchmark 5.x, resources half: limits, ports, restart policy, health, cgroups, networks,
  * plus the checks that need the engine (5.1 swarm) or audit data (5.23/5.24 exec).
  */
 
-const def = (
-  id: string,
-  title: string,
-  severity: Severity,
-  remediation: string,
-  extra: Partial<CheckDefinition> = {},
-): CheckDefinition => ({
-  id,
-  title,
-  section: "runtime",
-  level: 1,
-  scored: true,
-  severity,
-  remediation,
-  ...extra,
-});
-
-const pass = (evidence: string): ItemVerdict => ({ result: "pass", evidence });
-const fail = (evidence: string): ItemVerdict => ({ result: "fail", evidence });
+const def = definer("runtime");
 
 /** Published host ports: from NetworkSettings.Ports (running) or HostConfig.PortBindings (spec). */
 function bindings(c: ContainerInspect): { port: string; b: PortBinding }[] {
