@@ -3,7 +3,8 @@
 // minbase package database, a Go 1.19.8 binary, npm and PyPI packages) into an OCI layout, build a
 // vulnerability database from the real advisories bundled in examples/demo-advisories/ (see
 // docs/notice-demo.md for their sources), and scan the image with the built CLI. No network; nothing is
-// written outside a temp dir, which is removed at the end.
+// written outside a temp dir, which is removed at the end. Then `airbag bench` runs offline on
+// examples/demo-bench (a daemon.json, `docker inspect` output, runtime versions).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -55,6 +56,25 @@ try {
       `${total} real advisory records (${Object.entries(counts)
         .map(([k, n]) => `${k} ${n}`)
         .join(", ")}), offline; the image and database were temporary and are removed.`,
+  );
+  // the CIS benchmark offline, as in CI: a daemon.json, saved `docker inspect` output of three
+  // containers, and runtime versions (runc 1.0.0-rc6 is the CVE-2019-5736 release)
+  const benchArgs = [
+    "bench",
+    "--daemon-json",
+    "examples/demo-bench/daemon.json",
+    "--inspect",
+    "examples/demo-bench/containers.json",
+    "--component",
+    "runc=1.0.0-rc6",
+    "--component",
+    "docker=18.06.1-ce",
+    "--include",
+    "1.2.2,2,5.4,5.5,5.6,5.10,5.16,5.32",
+  ];
+  airbag(
+    benchArgs.map((a) => (a.startsWith("examples/") ? join(repoRoot, a) : a)),
+    benchArgs,
   );
 } finally {
   rmSync(out, { recursive: true, force: true });

@@ -27,6 +27,7 @@ describe("command-line helpers", () => {
       commit: "09c8266b",
       source: "--component",
     });
+    expect(parseComponentFlag("docker=18.09.2")).toMatchObject({ name: "engine", product: "docker" });
     expect(() => parseComponentFlag("runc 1.1")).toThrow(/--component "runc 1.1": use NAME=VERSION/);
   });
   it("matches container names by glob, with or without the leading slash", () => {

@@ -130,13 +130,22 @@ export function imageMetaOf(inspect: ImageInspect, history: ImageHistoryItem[], 
   };
 }
 
-/** `runc=1.0.0-rc6@69663f0b…` → a component. */
+/** `runc=1.0.0-rc6@69663f0b…` → a component; `docker=18.09.2` / `podman=4.3.1` → the engine. */
 export function parseComponentFlag(flag: string): RuntimeComponent {
   const m = /^([a-z][\w-]*)=([^@\s]+)(?:@(\S+))?$/i.exec(flag.trim());
   if (!m)
     throw new AirbagError("USAGE", `--component "${flag}": use NAME=VERSION[@COMMIT], e.g. runc=1.1.11`);
-  const [, name = "", version = "", commit] = m;
-  return { name: name.toLowerCase(), version, ...(commit ? { commit } : {}), source: "--component" };
+  const [, raw = "", version = "", commit] = m;
+  const name = raw.toLowerCase();
+  // `docker=…` / `podman=…` name the engine and its product
+  const product = name === "docker" || name === "podman" ? name : undefined;
+  return {
+    name: product ? "engine" : name,
+    version,
+    ...(commit ? { commit } : {}),
+    source: "--component",
+    ...(product ? { product } : {}),
+  };
 }
 
 async function engineFacts(client: EngineClient, opts: CollectOptions) {

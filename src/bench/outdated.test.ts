@@ -176,3 +176,14 @@ describe("outdated runtime components of the podman recorded here", () => {
     }
   });
 });
+
+describe("releaseSpelling", () => {
+  it("spells Go module versions as releases", async () => {
+    const { releaseSpelling } = await import("./outdated.js");
+    expect(releaseSpelling("20.10.9+incompatible")).toBe("20.10.9");
+    expect(releaseSpelling("1.0.0-rc9.0.20200122160610-2fc03cc11c77")).toBe(
+      "commit 2fc03cc11c77 (after 1.0.0-rc9)",
+    );
+    expect(releaseSpelling("1.1.12")).toBe("1.1.12");
+  });
+});

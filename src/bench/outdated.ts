@@ -186,6 +186,19 @@ function mergedSources(f: VulnerabilityFinding, group: Hit[]): Pick<Vulnerabilit
 }
 
 /**
+ * Go module versions as people know the releases: `20.10.9+incompatible` is Docker 20.10.9, and a
+ * pseudo-version `1.0.0-rc9.0.20200122160610-2fc03cc11c77` is commit 2fc03cc11c77, made after 1.0.0-rc9.
+ */
+export function releaseSpelling(v: string): string {
+  const plain = v.replace(/\+incompatible$/, "");
+  const pseudo = /^(.*?)\.?0\.(\d{14})-([0-9a-f]{12})$/.exec(plain);
+  return pseudo ? `commit ${pseudo[3]} (after ${pseudo[1]})` : plain;
+}
+
+const tidyFix = (f: VulnerabilityFinding): VulnerabilityFinding =>
+  f.fixedVersion ? { ...f, fixedVersion: releaseSpelling(f.fixedVersion) } : f;
+
+/**
  * Match runtime components against the advisories in `lookup` (the vulnerability DB or the bundled
  * pack, see runtime-db.ts). Findings are sorted by severity, then component, then id.
  */
@@ -202,7 +215,8 @@ export function matchComponents(
     severityRank(b.severity) - severityRank(a.severity) ||
     (a.package < b.package ? -1 : a.package > b.package ? 1 : 0) ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  out.findings.sort(order);
+  out.findings = out.findings.map(tidyFix).sort(order);
+  out.suppressed = out.suppressed.map((s) => ({ ...s, finding: tidyFix(s.finding as VulnerabilityFinding) }));
   out.suppressed.sort((a, b) => order(a.finding as VulnerabilityFinding, b.finding as VulnerabilityFinding));
   return out;
 }

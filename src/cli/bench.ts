@@ -57,7 +57,7 @@ export function registerBench(program: Command, flags: () => GlobalFlags): void 
     .option("--version-json <file>", "saved engine /version answer (offline)")
     .option(
       "--component <name=version[@commit]>",
-      "a runtime component version to check, e.g. runc=1.1.11 (repeatable)",
+      "a runtime component version to check: runc=1.1.11, containerd=1.6.0, docker=24.0.7, podman=4.3.1 (repeatable)",
       collect,
       [],
     )

@@ -111,6 +111,12 @@ export const RUNTIME_ISOLATION_CHECKS: BenchCheck[] = [
       { level: 2 },
     ),
     (ctx) => {
+      // without /info the host's SELinux state is unknown: judge only when some container shows labels
+      const labelled = ctx.containers?.some(
+        (f) => f.inspect.ProcessLabel || secOpts(f.inspect).some((o) => o.startsWith("label")),
+      );
+      if (!ctx.engine?.info && !labelled)
+        return skip("SELinux state of the host unknown (no engine /info) and no container is labelled");
       if (ctx.engine?.info && !hostSecurity(ctx, "selinux"))
         return skip("SELinux is not enabled in the engine (not applicable)");
       return perContainer(ctx, (c) => {

@@ -168,6 +168,15 @@ describe("CIS section 5 on Docker-shaped inspect data", () => {
     expect(verdict(run("5.7", ctx), "web")).toBe("pass");
     expect(verdict(run("5.7", ctx), "unknown")).toBe("skip");
   });
+  it("SELinux without engine facts: skipped unless some container carries a label", () => {
+    expect(run("5.3", ctxOf([docker("a")])).result).toBe("skip");
+    const labelled = ctxOf([
+      docker("a"),
+      docker("b", {}, { ProcessLabel: "system_u:system_r:container_t:s0:c1,c2" }),
+    ]);
+    expect(verdict(run("5.3", labelled), "a")).toBe("fail");
+    expect(verdict(run("5.3", labelled), "b")).toBe("pass");
+  });
   it("no data → skip; no containers → info", () => {
     const none: BenchContext = { daemon: { settings: {}, problems: [], known: false }, components: [] };
     expect(run("5.5", none).result).toBe("skip");
