@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import type { AdvisoryLookup } from "../match/matcher.js";
-import type { Severity, SuppressedFinding, VulnerabilityFinding } from "../model/index.js";
+import type { SuppressedFinding, VulnerabilityFinding } from "../model/index.js";
 import { VERSION } from "../version.js";
 import { resolveDbPath, VulnDb } from "../vulndb/index.js";
 import { type CollectOptions, collectBenchContext } from "./collect.js";
@@ -89,5 +89,3 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     bundled.close?.();
   }
 }
-
-export type { Severity };
