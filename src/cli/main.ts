@@ -6,6 +6,7 @@ import { VERSION } from "../version.js";
 import { registerBench } from "./bench.js";
 import { registerDb } from "./db.js";
 import { registerLint } from "./lint.js";
+import { registerPolicy } from "./policy.js";
 import { type GlobalFlags, reportError } from "./run.js";
 import { registerSbom } from "./sbom.js";
 import { registerScan } from "./scan.js";
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   registerLint(program, flags);
   registerVerify(program, flags);
   registerBench(program, flags);
+  registerPolicy(program, flags);
   try {
     await program.parseAsync(argv);
     return 0;

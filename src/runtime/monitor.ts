@@ -1,0 +1,229 @@
+import { EngineApiError, type EngineClient } from "../engine/index.js";
+import type { Detection } from "../model/index.js";
+import { followEvents } from "./events.js";
+import { ContainerInventory, type InventoryChange } from "./inventory.js";
+import {
+  containerConnections,
+  type ProcOptions,
+  processesOfContainers,
+  readContainerActivity,
+} from "./procfs.js";
+import { cpuPercent, type EngineStats, memoryBytes, readStats } from "./stats.js";
+import type {
+  ContainerSample,
+  ContainerState,
+  DetectorContext,
+  EngineEvent,
+  ProcessInfo,
+  RuntimeDetector,
+} from "./types.js";
+
+/**
+ * The monitor's input loop: keeps the inventory of running containers from the engine's event stream
+ * (resuming after outages), samples each container every interval (stats → CPU %, processes and
+ * connections from /proc or `/top`, filesystem changes every few rounds), feeds detectors, and hands
+ * every detection to the responder (policy, actions, alerts, audit). It never acts itself.
+ */
+
+export interface Responder {
+  /** one detection; must not throw (failures are the responder's to record) */
+  handle(d: Detection): Promise<void>;
+  /** periodic: cooldown summaries and approval timeouts */
+  tick(now: number): Promise<void>;
+}
+
+export interface MonitorLoopOptions {
+  client: EngineClient;
+  detectors: RuntimeDetector[];
+  responder: Responder;
+  signal: AbortSignal;
+  /** sampling period (default 5 s) */
+  sampleIntervalMs?: number;
+  /** read `/changes` every N samples (drift; default 3, 0 = never) */
+  changesEvery?: number;
+  proc?: ProcOptions;
+  /** a DB file to watch: a change triggers onDatabaseChange (new CVEs on running images) */
+  watchDb?: () => Promise<number | undefined>;
+  dbPollMs?: number;
+  ctx: DetectorContext;
+  warn(message: string): void;
+  /** test hook: called after every sampling round */
+  onRound?(n: number): void;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+
+export class MonitorLoop {
+  readonly inventory: ContainerInventory;
+  private readonly prevStats = new Map<string, EngineStats>();
+  private rounds = 0;
+
+  constructor(private readonly o: MonitorLoopOptions) {
+    this.inventory = new ContainerInventory(o.client);
+  }
+
+  private async raise(list: Detection[] | Promise<Detection[]> | undefined): Promise<void> {
+    for (const d of (await list) ?? []) await this.o.responder.handle(d);
+  }
+
+  private async detectorCall(name: string, fn: () => Detection[] | Promise<Detection[]> | undefined) {
+    try {
+      await this.raise(fn());
+    } catch (err) {
+      this.o.warn(`detector ${name}: ${(err as Error).message}`);
+    }
+  }
+
+  private async onChange(change: InventoryChange): Promise<void> {
+    const c = change.state;
+    if (change.kind === "removed") {
+      this.prevStats.delete(c.ref.id);
+      for (const d of this.o.detectors) d.forget?.(c.ref.id);
+      return;
+    }
+    if (change.kind === "added")
+      for (const d of this.o.detectors)
+        if (d.onContainer) await this.detectorCall(d.name, () => d.onContainer?.(c, this.o.ctx));
+  }
+
+  private async onEvent(e: EngineEvent): Promise<void> {
+    const change = await this.inventory.apply(e).catch((err: Error) => {
+      this.o.warn(`inventory: ${err.message}`);
+      return undefined;
+    });
+    if (change) await this.onChange(change);
+    const c = e.type === "container" ? this.inventory.get(e.id) : undefined;
+    for (const d of this.o.detectors)
+      if (d.onEvent) await this.detectorCall(d.name, () => d.onEvent?.(e, c, this.o.ctx));
+  }
+
+  /** One sample of one container: CPU from two stats readings, processes, connections, changes. */
+  async sample(c: ContainerState, withChanges: boolean, procs?: ProcessInfo[]): Promise<ContainerSample> {
+    const id = c.ref.id;
+    // processes come from the one /proc pass of the round; /top only when /proc could not show them
+    const activity = procs
+      ? containerConnections(c.pid ?? 0, this.o.proc).then(
+          (connections) => ({ processes: procs, ...(connections ? { connections } : {}) }),
+          () => ({ processes: procs }),
+        )
+      : readContainerActivity(this.o.client, c, this.o.proc).catch(() => ({ source: "none" as const }));
+    const [stats, act, changes] = await Promise.all([
+      readStats(this.o.client, id).catch(() => undefined),
+      activity,
+      withChanges
+        ? this.o.client
+            .json<{ Path?: string; Kind?: number }[] | null>(
+              "GET",
+              `/containers/${encodeURIComponent(id)}/changes`,
+            )
+            .catch((err) => (err instanceof EngineApiError ? undefined : Promise.reject(err)))
+        : Promise.resolve(undefined),
+    ]);
+    const s: ContainerSample = { at: this.o.ctx.now() };
+    if (stats) {
+      const pct = cpuPercent(this.prevStats.get(id), stats);
+      if (pct !== undefined) s.cpuPercent = pct;
+      const mem = memoryBytes(stats);
+      if (mem !== undefined) s.memoryBytes = mem;
+      this.prevStats.set(id, stats);
+    }
+    if ("processes" in act && act.processes) s.processes = act.processes;
+    if ("connections" in act && act.connections) s.connections = act.connections;
+    if (changes)
+      s.changes = changes
+        .filter((x) => typeof x.Path === "string" && (x.Kind === 0 || x.Kind === 1 || x.Kind === 2))
+        .map((x) => ({ path: x.Path as string, kind: x.Kind as 0 | 1 | 2 }));
+    return s;
+  }
+
+  private async sampleAll(): Promise<void> {
+    const every = this.o.changesEvery ?? 3;
+    const withChanges = every > 0 && this.rounds % every === 0;
+    const list = this.inventory.list();
+    const withPid = list.filter((c) => (c.pid ?? 0) > 0);
+    const procs = await processesOfContainers(
+      withPid.map((c) => ({ initPid: c.pid ?? 0, containerId: c.ref.id })),
+      this.o.proc,
+    ).catch(() => [] as (ProcessInfo[] | undefined)[]);
+    const procsOf = new Map(withPid.map((c, i) => [c.ref.id, procs[i]]));
+    for (const c of list) {
+      if (this.o.signal.aborted) return;
+      const s = await this.sample(c, withChanges, procsOf.get(c.ref.id)).catch((err: Error) => {
+        this.o.warn(`sample ${c.ref.name}: ${err.message}`);
+        return undefined;
+      });
+      if (!s) continue;
+      for (const d of this.o.detectors)
+        if (d.onSample) await this.detectorCall(d.name, () => d.onSample?.(c, s, this.o.ctx));
+    }
+    this.rounds++;
+  }
+
+  private async samplingLoop(): Promise<void> {
+    const period = this.o.sampleIntervalMs ?? 5000;
+    while (!this.o.signal.aborted) {
+      const started = Date.now();
+      await this.sampleAll();
+      await this.o.responder.tick(this.o.ctx.now());
+      this.o.onRound?.(this.rounds);
+      await sleep(Math.max(0, period - (Date.now() - started)), this.o.signal);
+    }
+  }
+
+  private async dbLoop(): Promise<void> {
+    const watch = this.o.watchDb;
+    if (!watch) return;
+    let last = await watch();
+    while (!this.o.signal.aborted) {
+      await sleep(this.o.dbPollMs ?? 30_000, this.o.signal);
+      const now = await watch();
+      if (now === undefined || now === last) continue;
+      last = now;
+      const running = this.inventory.list();
+      for (const d of this.o.detectors)
+        if (d.onDatabaseChange)
+          await this.detectorCall(d.name, () => d.onDatabaseChange?.(running, this.o.ctx));
+    }
+  }
+
+  /** Runs until the signal aborts. */
+  async run(): Promise<void> {
+    const since = Math.floor(Date.now() / 1000);
+    for (const change of await this.inventory.refresh()) await this.onChange(change);
+    let lost = false;
+    await Promise.all([
+      followEvents(this.o.client, {
+        since,
+        signal: this.o.signal,
+        onEvent: (e) => this.onEvent(e),
+        onState: (s) => {
+          if (s.state === "connected" && lost) {
+            lost = false;
+            // events missed are replayed by `since`; refresh catches containers gone meanwhile too
+            void this.inventory.refresh().then(
+              async (changes) => {
+                for (const ch of changes) await this.onChange(ch);
+              },
+              (err: Error) => this.o.warn(`inventory refresh: ${err.message}`),
+            );
+          } else if (s.state !== "connected") {
+            if (!lost) this.o.warn(`engine events: ${s.state} (${s.reason})`);
+            lost = true;
+          }
+        },
+      }),
+      this.samplingLoop(),
+      this.dbLoop(),
+    ]);
+  }
+}
