@@ -3,9 +3,13 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
+import { registerAlerts } from "./alerts.js";
+import { registerApprovals } from "./approvals.js";
+import { registerAudit } from "./audit.js";
 import { registerBench } from "./bench.js";
 import { registerDb } from "./db.js";
 import { registerLint } from "./lint.js";
+import { registerMonitor } from "./monitor.js";
 import { registerPolicy } from "./policy.js";
 import { type GlobalFlags, reportError } from "./run.js";
 import { registerSbom } from "./sbom.js";
@@ -31,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
   registerVerify(program, flags);
   registerBench(program, flags);
   registerPolicy(program, flags);
+  registerMonitor(program, flags);
+  registerApprovals(program, flags);
+  registerAlerts(program, flags);
+  registerAudit(program, flags);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,0 +1,76 @@
+import type { Command } from "commander";
+import { AirbagError } from "../model/index.js";
+import { parseDuration } from "../policy/duration.js";
+import { loadPolicy } from "../policy/policy-file.js";
+import { RUNTIME_DETECTOR_NAMES, type RuntimeDetectorName } from "../runtime/detectors/index.js";
+import { runMonitor } from "../runtime/run-monitor.js";
+import type { GlobalFlags } from "./run.js";
+
+interface MonitorFlags {
+  engine?: string;
+  policy: string;
+  auditLog?: string;
+  state?: string;
+  db?: string;
+  detectors?: string;
+  interval: string;
+}
+
+/** `airbag monitor --policy F [--engine URL] [--audit-log F] [--state DIR]`: runs until SIGTERM / SIGINT. */
+export function registerMonitor(program: Command, flags: () => GlobalFlags): void {
+  program
+    .command("monitor")
+    .description(
+      "watch running containers (miners, shells, drift, risky settings, new CVEs) and respond by policy",
+    )
+    .requiredOption("--policy <file>", "policy YAML (rules, channels, modes)")
+    .option("--engine <url>", "Docker / podman API (default $DOCKER_HOST, then the usual sockets)")
+    .option("--audit-log <file>", "hash-chained audit log (default <state>/audit.jsonl)")
+    .option("--state <dir>", "approvals, isolation records, dead letters (default ~/.local/state/airbag)")
+    .option("--db <file>", "vulnerability database for image trust and new CVEs on running images")
+    .option("--detectors <list>", `comma list of ${RUNTIME_DETECTOR_NAMES.join(", ")} (default: all)`)
+    .option("--interval <duration>", "sampling period", "5s")
+    .action(async (opts: MonitorFlags) => {
+      const interval = parseDuration(opts.interval);
+      if (interval === undefined || interval < 200)
+        throw new AirbagError("USAGE", `--interval: "${opts.interval}" is not a duration ≥ 200ms (e.g. 5s)`);
+      const only = opts.detectors
+        ?.split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const d of only ?? [])
+        if (!(RUNTIME_DETECTOR_NAMES as readonly string[]).includes(d))
+          throw new AirbagError(
+            "USAGE",
+            `--detectors: unknown detector "${d}" (use ${RUNTIME_DETECTOR_NAMES.join(", ")})`,
+          );
+      const policy = await loadPolicy(opts.policy);
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGTERM", onSignal);
+      process.once("SIGINT", onSignal);
+      const verbose = flags().verbose;
+      try {
+        await runMonitor({
+          policy,
+          signal: stop.signal,
+          ...(opts.engine ? { engine: opts.engine } : {}),
+          ...(opts.auditLog ? { auditLog: opts.auditLog } : {}),
+          ...(opts.state ? { stateDir: opts.state } : {}),
+          ...(opts.db ? { db: opts.db } : {}),
+          ...(only ? { only: only as RuntimeDetectorName[] } : {}),
+          sampleIntervalMs: interval,
+          onWarning: (m) => console.error(`airbag: warning: ${m}`),
+          ...(verbose
+            ? {
+                onAlert: (ch: string, m: { summary: string }) =>
+                  console.error(`airbag: alert → ${ch}: ${m.summary}`),
+              }
+            : {}),
+        });
+      } finally {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
+    });
+}
