@@ -1,6 +1,6 @@
 import { EngineApiError, type EngineClient } from "../engine/index.js";
 import type { Detection } from "../model/index.js";
-import { followEvents } from "./events.js";
+import { followEvents, sleep } from "./events.js";
 import { ContainerInventory, type InventoryChange } from "./inventory.js";
 import {
   containerConnections,
@@ -47,26 +47,17 @@ export interface MonitorLoopOptions {
   dbPollMs?: number;
   ctx: DetectorContext;
   warn(message: string): void;
+  /** extra samples this long after a container starts (default 0.5 s and 2 s) */
+  earlySamplesMs?: number[];
   /** test hook: called after every sampling round */
   onRound?(n: number): void;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 export class MonitorLoop {
   readonly inventory: ContainerInventory;
   private readonly prevStats = new Map<string, EngineStats>();
   private rounds = 0;
+  private readonly early = new Set<NodeJS.Timeout>();
 
   constructor(private readonly o: MonitorLoopOptions) {
     this.inventory = new ContainerInventory(o.client);
@@ -91,9 +82,29 @@ export class MonitorLoop {
       for (const d of this.o.detectors) d.forget?.(c.ref.id);
       return;
     }
-    if (change.kind === "added")
+    if (change.kind === "added") {
       for (const d of this.o.detectors)
         if (d.onContainer) await this.detectorCall(d.name, () => d.onContainer?.(c, this.o.ctx));
+      // a fresh container is sampled soon after it starts, not only at the next round: a miner that
+      // starts with the container is caught in about a second whatever the interval
+      for (const ms of this.o.earlySamplesMs ?? [500, 2000]) {
+        const t = setTimeout(() => {
+          this.early.delete(t);
+          if (!this.o.signal.aborted && this.inventory.get(c.ref.id)) void this.sampleOne(c, ms === 500);
+        }, ms);
+        this.early.add(t);
+      }
+    }
+  }
+
+  private async sampleOne(c: ContainerState, withChanges: boolean, procs?: ProcessInfo[]): Promise<void> {
+    const s = await this.sample(c, withChanges, procs).catch((err: Error) => {
+      this.o.warn(`sample ${c.ref.name}: ${err.message}`);
+      return undefined;
+    });
+    if (!s) return;
+    for (const d of this.o.detectors)
+      if (d.onSample) await this.detectorCall(d.name, () => d.onSample?.(c, s, this.o.ctx));
   }
 
   private async onEvent(e: EngineEvent): Promise<void> {
@@ -158,13 +169,7 @@ export class MonitorLoop {
     const procsOf = new Map(withPid.map((c, i) => [c.ref.id, procs[i]]));
     for (const c of list) {
       if (this.o.signal.aborted) return;
-      const s = await this.sample(c, withChanges, procsOf.get(c.ref.id)).catch((err: Error) => {
-        this.o.warn(`sample ${c.ref.name}: ${err.message}`);
-        return undefined;
-      });
-      if (!s) continue;
-      for (const d of this.o.detectors)
-        if (d.onSample) await this.detectorCall(d.name, () => d.onSample?.(c, s, this.o.ctx));
+      await this.sampleOne(c, withChanges, procsOf.get(c.ref.id));
     }
     this.rounds++;
   }
@@ -225,5 +230,6 @@ export class MonitorLoop {
       this.samplingLoop(),
       this.dbLoop(),
     ]);
+    for (const t of this.early) clearTimeout(t);
   }
 }

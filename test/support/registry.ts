@@ -160,7 +160,7 @@ async function startIssuer(
 }
 
 /** A P-256 key and a self-signed certificate for it, valid two days, as `<dir>/<name>.{key,crt}`. */
-async function selfSignedCert(dir: string, name: string, subject: string, extra: string[] = []) {
+export async function selfSignedCert(dir: string, name: string, subject: string, extra: string[] = []) {
   const keyFile = join(dir, `${name}.key`);
   const certFile = join(dir, `${name}.crt`);
   await run("openssl", [

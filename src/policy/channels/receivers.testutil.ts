@@ -1,9 +1,9 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { selfSignedCert as certFiles } from "../../../test/support/registry.js";
 import type { AlertMessage } from "../../model/policy.js";
 
 /** Real receivers on 127.0.0.1 for the channel tests, and a sample alert. */
@@ -104,36 +104,13 @@ export interface TestCert {
   cleanup(): Promise<void>;
 }
 
-/** A self-signed certificate for 127.0.0.1 (openssl, as test/support/registry.ts does). */
+/** A self-signed certificate for 127.0.0.1, loaded. */
 export async function selfSignedCert(): Promise<TestCert> {
   const dir = await mkdtemp(join(tmpdir(), "airbag-cert-"));
-  const keyFile = join(dir, "tls.key");
-  const certFile = join(dir, "tls.crt");
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        keyFile,
-        "-out",
-        certFile,
-        "-days",
-        "2",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      (err, _o, stderr) => (err ? reject(new Error(`openssl: ${stderr}`)) : resolve()),
-    ),
-  );
+  const { keyFile, certFile } = await certFiles(dir, "tls", "/CN=127.0.0.1", [
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+  ]);
   return {
     key: await readFile(keyFile),
     cert: await readFile(certFile),
