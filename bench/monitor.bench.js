@@ -137,9 +137,12 @@ export async function run(ctx) {
       });
       await api(pod.socket, "POST", `/containers/idle-${i}/start`);
     }
+    const profDir = join(ctx.outDir, "monitor-prof");
+    const profArgs = ctx.cpuProf ? ["--cpu-prof", "--cpu-prof-dir", profDir] : [];
     monitor = spawn(
       process.execPath,
       [
+        ...profArgs,
         CLI,
         "monitor",
         "--engine",
@@ -183,6 +186,14 @@ export async function run(ctx) {
       await api(pod.socket, "DELETE", `/containers/miner-${i}?force=true`);
     }
     const peak = procUsage(monitor.pid).peakRssMB;
+    if (ctx.cpuProf) {
+      monitor.kill("SIGTERM");
+      await new Promise((r) => monitor.once("exit", r));
+      const { topSelfTime } = await import("./lib/profile.js");
+      const top = await topSelfTime(profDir, 25);
+      ctx.log(`monitor CPU profile (${Math.round(top.totalMs)} ms sampled):`);
+      for (const [f, ms, pct] of top.rows) ctx.log(`   ${pct}% ${ms} ms ${f}`);
+    }
     const r1 = (x) => Math.round(x * 10) / 10;
     const rows = [
       row(

@@ -36,15 +36,21 @@ async function readCapped(path: string, max = SMALL_MAX): Promise<string | undef
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     fh = await open(path, "r");
-    const buf = Buffer.alloc(max);
+    // /proc files report size 0: read until EOF or the cap, growing the buffer only as needed (most
+    // reads are a few hundred bytes; a cap-sized buffer per read cost the monitor most of its CPU)
+    let buf = Buffer.allocUnsafe(Math.min(max, 4096));
     let n = 0;
-    // /proc files report size 0: read until EOF or the cap
     while (n < max) {
-      const { bytesRead } = await fh.read(buf, n, max - n, null);
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(max, buf.length * 4));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
       if (bytesRead === 0) break;
       n += bytesRead;
     }
-    return buf.subarray(0, n).toString("utf8");
+    return buf.toString("utf8", 0, n);
   } catch {
     return undefined;
   } finally {
@@ -79,6 +85,32 @@ function readSmall(path: string): string | undefined {
   }
 }
 
+let netBuf = Buffer.allocUnsafe(16 << 10);
+
+/** A kernel-generated table (net/tcp …) read synchronously into a shared buffer grown up to `max`. */
+function readGrowingSync(path: string, max: number): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    let n = 0;
+    while (n < max) {
+      if (n === netBuf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(max, netBuf.length * 4));
+        netBuf.copy(bigger, 0, 0, n);
+        netBuf = bigger;
+      }
+      const got = readSync(fd, netBuf, n, Math.min(netBuf.length, max) - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    return netBuf.toString("utf8", 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 function linkOrUndefined(path: string): string | undefined {
   try {
     return readlinkSync(path);
@@ -88,7 +120,7 @@ function linkOrUndefined(path: string): string | undefined {
 }
 
 /** `pid (comm) S ppid pgrp session tty_nr …`: comm may hold spaces and parentheses */
-function parseStat(text: string): { comm: string; ppid: number; ttyNr: number } | undefined {
+function parseStat(text: string): { comm: string; ppid: number; ttyNr: number; start: string } | undefined {
   const open = text.indexOf("(");
   const close = text.lastIndexOf(")");
   if (open < 0 || close < open) return undefined;
@@ -99,8 +131,11 @@ function parseStat(text: string): { comm: string; ppid: number; ttyNr: number } 
   const ppid = Number(rest[1]);
   const ttyNr = Number(rest[4]);
   if (!Number.isInteger(ppid) || !Number.isInteger(ttyNr)) return undefined;
-  return { comm: text.slice(open + 1, close), ppid, ttyNr };
+  return { comm: text.slice(open + 1, close), ppid, ttyNr, start: rest[19] ?? "" };
 }
+
+const ARGV_CACHE_MAX = 8192;
+const argvCache = new Map<string, string[]>();
 
 /** One process, or undefined when it vanished (or is not readable). */
 export async function readProcess(pid: number, opts: ProcOptions = {}): Promise<ProcessInfo | undefined> {
@@ -111,9 +146,19 @@ export async function readProcess(pid: number, opts: ProcOptions = {}): Promise<
   const comm = readSmall(join(dir, "comm"));
   const exeLink = linkOrUndefined(join(dir, "exe"));
   const status = readSmall(join(dir, "status"));
-  const cmdline = await readCapped(join(dir, "cmdline"), CMDLINE_MAX);
-  const argv = cmdline ? cmdline.split("\0") : [];
-  if (argv.length > 0 && argv[argv.length - 1] === "") argv.pop();
+  // argv rarely changes: keep it per (pid, start time) instead of reading cmdline every round
+  const key = `${dir}\0${parsed.start}`;
+  let argv = argvCache.get(key);
+  if (!argv) {
+    const cmdline = await readCapped(join(dir, "cmdline"), CMDLINE_MAX);
+    argv = cmdline ? cmdline.split("\0") : [];
+    if (argv.length > 0 && argv[argv.length - 1] === "") argv.pop();
+    // a process reads as empty while it execs: only a non-empty argv is worth keeping
+    if (argv.length > 0) {
+      if (argvCache.size >= ARGV_CACHE_MAX) argvCache.clear();
+      argvCache.set(key, argv);
+    }
+  }
   const info: ProcessInfo = {
     pid,
     ppid: parsed.ppid,
@@ -258,7 +303,7 @@ export async function containerConnections(
   const max = opts.maxConnections ?? 4096;
   const protos = ["tcp", "tcp6", "udp", "udp6"] as const;
   // rows are ~150 bytes: read enough for `max` rows and no more
-  const texts = await Promise.all(protos.map((p) => readCapped(join(dir, p), (max + 1) * 160)));
+  const texts = protos.map((p) => readGrowingSync(join(dir, p), (max + 1) * 160));
   if (texts.every((t) => t === undefined)) return undefined;
   const out: Connection[] = [];
   protos.forEach((p, i) => {
