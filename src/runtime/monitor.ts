@@ -8,7 +8,7 @@ import {
   processesOfContainers,
   readContainerActivity,
 } from "./procfs.js";
-import { cpuPercent, type EngineStats, memoryBytes, readStats } from "./stats.js";
+import { cgroupCpuUsageNs, cpuPercent, type EngineStats, memoryBytes, readStats } from "./stats.js";
 import type {
   ContainerSample,
   ContainerState,
@@ -56,6 +56,7 @@ export interface MonitorLoopOptions {
 export class MonitorLoop {
   readonly inventory: ContainerInventory;
   private readonly prevStats = new Map<string, EngineStats>();
+  private readonly prevUsage = new Map<string, { ns: number; at: number }>();
   private rounds = 0;
   private readonly early = new Set<NodeJS.Timeout>();
 
@@ -79,6 +80,7 @@ export class MonitorLoop {
     const c = change.state;
     if (change.kind === "removed") {
       this.prevStats.delete(c.ref.id);
+      this.prevUsage.delete(c.ref.id);
       for (const d of this.o.detectors) d.forget?.(c.ref.id);
       return;
     }
@@ -128,8 +130,11 @@ export class MonitorLoop {
           () => ({ processes: procs }),
         )
       : readContainerActivity(this.o.client, c, this.o.proc).catch(() => ({ source: "none" as const }));
+    // CPU from the cgroup files when this host shows them (no HTTP call), else from the engine's /stats
+    const at = performance.now();
+    const usage = c.pid ? cgroupCpuUsageNs(c.pid, this.o.proc?.procRoot) : undefined;
     const [stats, act, changes] = await Promise.all([
-      readStats(this.o.client, id).catch(() => undefined),
+      usage === undefined ? readStats(this.o.client, id).catch(() => undefined) : Promise.resolve(undefined),
       activity,
       withChanges
         ? this.o.client
@@ -141,7 +146,12 @@ export class MonitorLoop {
         : Promise.resolve(undefined),
     ]);
     const s: ContainerSample = { at: this.o.ctx.now() };
-    if (stats) {
+    if (usage !== undefined) {
+      const prev = this.prevUsage.get(id);
+      if (prev && at > prev.at && usage >= prev.ns)
+        s.cpuPercent = ((usage - prev.ns) / 1e6 / (at - prev.at)) * 100;
+      this.prevUsage.set(id, { ns: usage, at });
+    } else if (stats) {
       const pct = cpuPercent(this.prevStats.get(id), stats);
       if (pct !== undefined) s.cpuPercent = pct;
       const mem = memoryBytes(stats);

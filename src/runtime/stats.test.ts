@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cpuPercent, type EngineStats, memoryBytes } from "./stats.js";
+import { cgroupCpuUsageNs, cpuPercent, type EngineStats, memoryBytes } from "./stats.js";
 
 /**
  * Stats answers in the shapes the engines send: podman 4.3.1 on cgroup v1 (captured here: one-shot,
@@ -99,5 +99,37 @@ describe("memoryBytes", () => {
     expect(memoryBytes({ memory_stats: { usage: 262144, limit: 25276026880 } })).toBe(262144);
     expect(memoryBytes({ memory_stats: { usage: 10, stats: { inactive_file: 20 } } })).toBe(10);
     expect(memoryBytes({})).toBeUndefined();
+  });
+});
+
+describe("cgroupCpuUsageNs", () => {
+  it("reads cgroup v1 cpuacct.usage and v2 cpu.stat through the init PID's cgroup file", async () => {
+    const { mkdtemp, mkdir, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const root = await mkdtemp(join(tmpdir(), "airbag-cgroup-"));
+    try {
+      const proc = join(root, "proc");
+      const sys = join(root, "sys");
+      await mkdir(join(proc, "41"), { recursive: true });
+      await writeFile(
+        join(proc, "41", "cgroup"),
+        "4:memory:/libpod_parent/libpod-abc\n2:cpuacct:/libpod_parent/libpod-abc\n1:cpu:/libpod_parent/libpod-abc\n0::/\n",
+      );
+      await mkdir(join(sys, "cpuacct", "libpod_parent", "libpod-abc"), { recursive: true });
+      await writeFile(join(sys, "cpuacct", "libpod_parent", "libpod-abc", "cpuacct.usage"), "123456789\n");
+      expect(cgroupCpuUsageNs(41, proc, sys)).toBe(123456789);
+      await mkdir(join(proc, "42"), { recursive: true });
+      await writeFile(join(proc, "42", "cgroup"), "0::/system.slice/docker-abc.scope\n");
+      await mkdir(join(sys, "system.slice", "docker-abc.scope"), { recursive: true });
+      await writeFile(
+        join(sys, "system.slice", "docker-abc.scope", "cpu.stat"),
+        "usage_usec 2500\nuser_usec 2000\n",
+      );
+      expect(cgroupCpuUsageNs(42, proc, sys)).toBe(2_500_000);
+      expect(cgroupCpuUsageNs(43, proc, sys)).toBeUndefined();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
