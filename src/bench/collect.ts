@@ -17,6 +17,7 @@ import {
   resolveEngineEndpoint,
 } from "../engine/index.js";
 import type { ImageHistoryItem, ImageInspect, ImageSummary } from "../engine/types.js";
+import { globMatches } from "../match/wildcard.js";
 import { AirbagError } from "../model/index.js";
 import { collectComponents, productOf } from "./components.js";
 import { effectiveDaemonConfig, findDockerdCommandLine, readDockerUnitCommandLine } from "./daemon-config.js";
@@ -69,18 +70,9 @@ function hostDistro(root: string): string | undefined {
   })?.ecosystem;
 }
 
-/** Glob with `*` and `?` over a container name. */
+/** Glob with `*` and `?` over a container name (with or without its leading slash). */
 export function nameMatcher(globs: string[]): (name: string) => boolean {
-  const res = globs.map(
-    (g) =>
-      new RegExp(
-        `^${g
-          .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-          .replace(/\*/g, ".*")
-          .replace(/\?/g, ".")}$`,
-      ),
-  );
-  return (name) => res.some((r) => r.test(name.replace(/^\//, "")));
+  return (name) => globs.some((g) => globMatches(g, name.replace(/^\//, "")));
 }
 
 /**

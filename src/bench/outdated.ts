@@ -4,9 +4,9 @@ import {
   findingForGroup,
   groupAliases,
   type Hit as MatchHit,
+  rangeHits,
   safeCompare,
 } from "../match/matcher.js";
-import { affectedVerdict } from "../match/ranges.js";
 import { compareRuntimeVersions, parseRuntimeVersion, runtimeMajor } from "../match/runtime-version.js";
 import { severityRank } from "../match/severity.js";
 import type { SuppressedFinding, VulnerabilityFinding } from "../model/index.js";
@@ -77,21 +77,14 @@ interface Hit extends MatchHit {
 }
 
 function upstreamHits(c: RuntimeComponent, target: Target, lookup: AdvisoryLookup): Hit[] {
-  const hits: Hit[] = [];
-  for (const { module, version } of target.go)
-    for (const advisory of lookup.advisoriesFor("Go", module))
-      for (const aff of advisory.affected) {
-        if (aff.ecosystem !== "Go" || aff.package !== module) continue;
-        const v = affectedVerdict(version, aff, compareRuntimeVersions);
-        if (v.affected)
-          hits.push({
-            advisory,
-            fixed: v.fixed,
-            status: v.fixed ? "fixed" : (aff.status ?? "affected"),
-            severity: aff.severity,
-            distro: false,
-          });
-      }
+  const hits: Hit[] = target.go.flatMap(({ module, version }) =>
+    rangeHits(
+      lookup.advisoriesFor("Go", module),
+      (aff) => aff.ecosystem === "Go" && aff.package === module,
+      version,
+      compareRuntimeVersions,
+    ).map((h) => ({ ...h, distro: false })),
+  );
   for (const product of target.cpe)
     for (const advisory of lookup.advisoriesFor("cpe", product)) {
       const entries = advisory.affected
@@ -107,22 +100,12 @@ function upstreamHits(c: RuntimeComponent, target: Target, lookup: AdvisoryLooku
 }
 
 function distroHits(build: DistroBuild): Hit[] {
-  const cmp = safeCompare(build.ecosystem);
-  const hits: Hit[] = [];
-  for (const advisory of build.advisories)
-    for (const aff of advisory.affected) {
-      if (aff.ecosystem !== build.ecosystem || aff.package !== build.pkg) continue;
-      const v = affectedVerdict(build.version, aff, cmp);
-      if (v.affected)
-        hits.push({
-          advisory,
-          fixed: v.fixed,
-          status: v.fixed ? "fixed" : (aff.status ?? "affected"),
-          severity: aff.severity,
-          distro: true,
-        });
-    }
-  return hits;
+  return rangeHits(
+    build.advisories,
+    (aff) => aff.ecosystem === build.ecosystem && aff.package === build.pkg,
+    build.version,
+    safeCompare(build.ecosystem),
+  ).map((h) => ({ ...h, distro: true }));
 }
 
 const idsOf = (group: Hit[]) => [...new Set(group.flatMap((h) => [h.advisory.id, ...h.advisory.aliases]))];

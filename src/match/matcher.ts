@@ -83,26 +83,42 @@ export function safeCompare(ecosystem: string) {
   };
 }
 
-function hitsFor(pkg: Package, lookup: AdvisoryLookup): Hit[] {
+/**
+ * The advisories' affected entries that `isFor` accepts and whose ranges contain `version`, as hits
+ * (fixed version, fix status, the entry's own rating).
+ */
+export function rangeHits(
+  advisories: readonly Advisory[],
+  isFor: (aff: Advisory["affected"][number]) => boolean,
+  version: string,
+  cmp: (a: string, b: string) => number,
+): Hit[] {
   const hits: Hit[] = [];
-  for (const q of queriesFor(pkg)) {
-    const cmp = safeCompare(q.ecosystem);
-    const norm = pkg.type === "pypi" ? pep503 : (n: string) => n;
-    for (const advisory of lookup.advisoriesFor(q.ecosystem, q.name)) {
-      for (const aff of advisory.affected) {
-        if (aff.ecosystem !== q.ecosystem || norm(aff.package) !== q.name) continue;
-        const v = affectedVerdict(q.version, aff, cmp);
-        if (!v.affected) continue;
-        hits.push({
-          advisory,
-          fixed: v.fixed,
-          status: v.fixed ? "fixed" : (aff.status ?? "affected"),
-          severity: aff.severity,
-        });
-      }
+  for (const advisory of advisories)
+    for (const aff of advisory.affected) {
+      if (!isFor(aff)) continue;
+      const v = affectedVerdict(version, aff, cmp);
+      if (!v.affected) continue;
+      hits.push({
+        advisory,
+        fixed: v.fixed,
+        status: v.fixed ? "fixed" : (aff.status ?? "affected"),
+        severity: aff.severity,
+      });
     }
-  }
   return hits;
+}
+
+function hitsFor(pkg: Package, lookup: AdvisoryLookup): Hit[] {
+  const norm = pkg.type === "pypi" ? pep503 : (n: string) => n;
+  return queriesFor(pkg).flatMap((q) =>
+    rangeHits(
+      lookup.advisoriesFor(q.ecosystem, q.name),
+      (aff) => aff.ecosystem === q.ecosystem && norm(aff.package) === q.name,
+      q.version,
+      safeCompare(q.ecosystem),
+    ),
+  );
 }
 
 /** Group hits whose ids or aliases overlap (union-find over identifiers). */

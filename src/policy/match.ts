@@ -1,3 +1,4 @@
+import { globMatches, globToRegExp } from "../match/wildcard.js";
 import type { Detection, RuleMatch, Severity } from "../model/index.js";
 
 /**
@@ -44,26 +45,7 @@ export function severityMatches(condition: string, actual: Severity): boolean {
   }
 }
 
-// Rules are matched for every detection of a long-running monitor: compile each glob once.
-const compiled = new Map<string, RegExp>();
-const MAX_CACHED = 4096;
-
-export function globToRegExp(glob: string): RegExp {
-  let re = compiled.get(glob);
-  if (re) return re;
-  let src = "^";
-  for (const ch of glob) {
-    if (ch === "*") src += "[\\s\\S]*";
-    else if (ch === "?") src += "[\\s\\S]";
-    else src += ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
-  }
-  re = new RegExp(`${src}$`, "u");
-  if (compiled.size >= MAX_CACHED) compiled.clear();
-  compiled.set(glob, re);
-  return re;
-}
-
-export const globMatches = (glob: string, value: string): boolean => globToRegExp(glob).test(value);
+export { globMatches, globToRegExp };
 
 const anyGlob = (patterns: string | string[], values: string[]): boolean =>
   (Array.isArray(patterns) ? patterns : [patterns]).some((p) => values.some((v) => globMatches(p, v)));
