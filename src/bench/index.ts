@@ -30,21 +30,25 @@ export function matchAll(
   sources: AdvisoryLookup[],
   distro?: string,
 ): { findings: VulnerabilityFinding[]; suppressed: SuppressedFinding[] } {
-  const findings = new Map<string, VulnerabilityFinding>();
-  const suppressed = new Map<string, SuppressedFinding>();
-  const key = (f: VulnerabilityFinding) => `${f.package}\0${f.id}`;
-  const seen = (f: VulnerabilityFinding) =>
-    [...findings.values(), ...[...suppressed.values()].map((s) => s.finding as VulnerabilityFinding)].some(
-      (g) =>
-        g.package === f.package && (g.id === f.id || g.aliases.includes(f.id) || f.aliases.includes(g.id)),
-    );
+  const findings: VulnerabilityFinding[] = [];
+  const suppressed: SuppressedFinding[] = [];
+  // per component: the ids kept, and those ids with their aliases
+  const ids = new Set<string>();
+  const named = new Set<string>();
+  const k = (pkg: string, id: string) => `${pkg}\0${id}`;
+  /** keeps f unless a kept finding of the same component is it, or names it by alias */
+  const keep = (f: VulnerabilityFinding): boolean => {
+    if (named.has(k(f.package, f.id)) || f.aliases.some((a) => ids.has(k(f.package, a)))) return false;
+    ids.add(k(f.package, f.id));
+    for (const id of [f.id, ...f.aliases]) named.add(k(f.package, id));
+    return true;
+  };
   for (const source of sources) {
     const r = matchComponents(components, source, distro ? { distro } : {});
-    for (const s of r.suppressed)
-      if (!seen(s.finding as VulnerabilityFinding)) suppressed.set(key(s.finding as VulnerabilityFinding), s);
-    for (const f of r.findings) if (!seen(f)) findings.set(key(f), f);
+    for (const s of r.suppressed) if (keep(s.finding as VulnerabilityFinding)) suppressed.push(s);
+    for (const f of r.findings) if (keep(f)) findings.push(f);
   }
-  return { findings: [...findings.values()], suppressed: [...suppressed.values()] };
+  return { findings, suppressed };
 }
 
 export async function bench(options: BenchOptions): Promise<BenchReport> {

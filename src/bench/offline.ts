@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import type { ContainerInspect } from "../engine/types.js";
-import { inputError } from "../model/index.js";
+import { AirbagError, inputError } from "../model/index.js";
 import { normalizeInspect } from "./inspect-shape.js";
 
 /** Offline bench input: `docker inspect` output and engine answers saved as JSON files. */
@@ -15,7 +15,7 @@ export async function readJsonFile<T>(file: string, flag: string): Promise<T> {
     if (st.size > MAX_BYTES) throw inputError(`${flag} ${file}: larger than ${MAX_BYTES >> 20} MiB`);
     text = await readFile(file, "utf8");
   } catch (err) {
-    if (err instanceof Error && err.name === "AirbagError") throw err;
+    if (err instanceof AirbagError) throw err;
     throw inputError(
       `${flag} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
       err,

@@ -4,11 +4,20 @@ import { followEvents, sleep } from "./events.js";
 import { ContainerInventory, type InventoryChange } from "./inventory.js";
 import {
   containerConnections,
+  containerProcesses,
   type ProcOptions,
   processesOfContainers,
-  readContainerActivity,
+  topActivity,
 } from "./procfs.js";
-import { cgroupCpuUsageNs, cpuPercent, type EngineStats, memoryBytes, readStats } from "./stats.js";
+import {
+  type CgroupCpuSource,
+  cgroupCpuSource,
+  cpuPercent,
+  type EngineStats,
+  memoryBytes,
+  readCgroupCpuNs,
+  readStats,
+} from "./stats.js";
 import type {
   ContainerSample,
   ContainerState,
@@ -57,6 +66,8 @@ export class MonitorLoop {
   readonly inventory: ContainerInventory;
   private readonly prevStats = new Map<string, EngineStats>();
   private readonly prevUsage = new Map<string, { ns: number; at: number }>();
+  /** each container's cgroup CPU counter file, found once (null: not visible here, ask /stats) */
+  private readonly cpuSources = new Map<string, CgroupCpuSource | null>();
   private rounds = 0;
   private readonly early = new Set<NodeJS.Timeout>();
 
@@ -81,6 +92,7 @@ export class MonitorLoop {
     if (change.kind === "removed") {
       this.prevStats.delete(c.ref.id);
       this.prevUsage.delete(c.ref.id);
+      this.cpuSources.delete(c.ref.id);
       for (const d of this.o.detectors) d.forget?.(c.ref.id);
       return;
     }
@@ -99,8 +111,22 @@ export class MonitorLoop {
     }
   }
 
-  private async sampleOne(c: ContainerState, withChanges: boolean, procs?: ProcessInfo[]): Promise<void> {
-    const s = await this.sample(c, withChanges, procs).catch((err: Error) => {
+  /**
+   * Sample one container and feed the detectors. `pass` is what the round's /proc pass found for it
+   * (`procs` undefined: /proc cannot show this container); an early sample outside a round reads /proc
+   * for it alone.
+   */
+  private async sampleOne(
+    c: ContainerState,
+    withChanges: boolean,
+    pass?: { procs?: ProcessInfo[] },
+  ): Promise<void> {
+    const found = pass
+      ? pass.procs
+      : c.pid
+        ? await containerProcesses(c.pid, { ...this.o.proc, containerId: c.ref.id }).catch(() => undefined)
+        : undefined;
+    const s = await this.sample(c, withChanges, found).catch((err: Error) => {
       this.o.warn(`sample ${c.ref.name}: ${err.message}`);
       return undefined;
     });
@@ -120,19 +146,30 @@ export class MonitorLoop {
       if (d.onEvent) await this.detectorCall(d.name, () => d.onEvent?.(e, c, this.o.ctx));
   }
 
+  private cpuSourceOf(c: ContainerState): CgroupCpuSource | undefined {
+    if (!c.pid) return undefined;
+    let src = this.cpuSources.get(c.ref.id);
+    if (src === undefined) {
+      src = cgroupCpuSource(c.pid, this.o.proc?.procRoot) ?? null;
+      this.cpuSources.set(c.ref.id, src);
+    }
+    return src ?? undefined;
+  }
+
   /** One sample of one container: CPU from two stats readings, processes, connections, changes. */
   async sample(c: ContainerState, withChanges: boolean, procs?: ProcessInfo[]): Promise<ContainerSample> {
     const id = c.ref.id;
-    // processes come from the one /proc pass of the round; /top only when /proc could not show them
+    // processes come from /proc (the round's one pass); the engine's /top only when /proc cannot show them
     const activity = procs
       ? containerConnections(c.pid ?? 0, this.o.proc).then(
           (connections) => ({ processes: procs, ...(connections ? { connections } : {}) }),
           () => ({ processes: procs }),
         )
-      : readContainerActivity(this.o.client, c, this.o.proc).catch(() => ({ source: "none" as const }));
+      : topActivity(this.o.client, id);
     // CPU from the cgroup files when this host shows them (no HTTP call), else from the engine's /stats
     const at = performance.now();
-    const usage = c.pid ? cgroupCpuUsageNs(c.pid, this.o.proc?.procRoot) : undefined;
+    const cpuSource = this.cpuSourceOf(c);
+    const usage = cpuSource ? readCgroupCpuNs(cpuSource) : undefined;
     const [stats, act, changes] = await Promise.all([
       usage === undefined ? readStats(this.o.client, id).catch(() => undefined) : Promise.resolve(undefined),
       activity,
@@ -179,7 +216,8 @@ export class MonitorLoop {
     const procsOf = new Map(withPid.map((c, i) => [c.ref.id, procs[i]]));
     for (const c of list) {
       if (this.o.signal.aborted) return;
-      await this.sampleOne(c, withChanges, procsOf.get(c.ref.id));
+      const procs = procsOf.get(c.ref.id);
+      await this.sampleOne(c, withChanges, procs ? { procs } : {});
     }
     this.rounds++;
   }

@@ -375,7 +375,12 @@ export async function readContainerActivity(
       return { processes, ...(connections ? { connections } : {}), source: "proc" };
     }
   }
-  const top = await containerTop(client, c.ref.id).catch(() => undefined);
+  return topActivity(client, c.ref.id);
+}
+
+/** Processes from the engine's `/top`, for when /proc cannot show a container's. */
+export async function topActivity(client: EngineClient, id: string): Promise<ContainerActivity> {
+  const top = await containerTop(client, id).catch(() => undefined);
   const processes = processesFromTop(top);
   return processes.length > 0 ? { processes, source: "top" } : { source: "none" };
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { cgroupCpuUsageNs, cpuPercent, type EngineStats, memoryBytes } from "./stats.js";
+import {
+  cgroupCpuSource,
+  cgroupCpuUsageNs,
+  cpuPercent,
+  type EngineStats,
+  memoryBytes,
+  readCgroupCpuNs,
+} from "./stats.js";
 
 /**
  * Stats answers in the shapes the engines send: podman 4.3.1 on cgroup v1 (captured here: one-shot,
@@ -128,6 +135,16 @@ describe("cgroupCpuUsageNs", () => {
       );
       expect(cgroupCpuUsageNs(42, proc, sys)).toBe(2_500_000);
       expect(cgroupCpuUsageNs(43, proc, sys)).toBeUndefined();
+      // the counter file, once found, is read again each round without going through /proc
+      const src = cgroupCpuSource(41, proc, sys);
+      expect(src).toEqual({
+        file: join(sys, "cpuacct", "libpod_parent", "libpod-abc", "cpuacct.usage"),
+        unit: "ns",
+      });
+      await writeFile(src?.file ?? "", "223456789\n");
+      expect(src && readCgroupCpuNs(src)).toBe(223456789);
+      await rm(join(sys, "cpuacct"), { recursive: true });
+      expect(src && readCgroupCpuNs(src)).toBeUndefined();
     } finally {
       await rm(root, { recursive: true, force: true });
     }

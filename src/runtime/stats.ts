@@ -115,44 +115,65 @@ export async function readStats(client: EngineClient, id: string): Promise<Engin
   }
 }
 
-/**
- * CPU time (ns) a container's cgroup has used, read from the host's cgroup files through its init PID:
- * cgroup v1 `cpuacct.usage`, v2 `cpu.stat` usage_usec. Cheaper than a `/stats` call per container per
- * round; undefined when the files are not visible here (the caller then asks the engine).
- */
-export function cgroupCpuUsageNs(
-  pid: number,
-  procRoot = "/proc",
-  sysRoot = "/sys/fs/cgroup",
-): number | undefined {
-  let text: string;
+/** Where a container's cgroup CPU counter lives: v1 `cpuacct.usage` (ns) or v2 `cpu.stat` usage_usec. */
+export interface CgroupCpuSource {
+  file: string;
+  unit: "ns" | "usec";
+}
+
+const readOrUndefined = (file: string) => {
   try {
-    text = readFileSync(join(procRoot, String(pid), "cgroup"), "utf8");
+    return readFileSync(file, "utf8");
   } catch {
     return undefined;
   }
-  const read = (file: string) => {
-    try {
-      return readFileSync(file, "utf8");
-    } catch {
-      return undefined;
-    }
-  };
-  for (const line of text.split("\n")) {
+};
+
+/**
+ * The CPU counter file of the cgroup a container's init PID is in, found through /proc/<pid>/cgroup;
+ * undefined when it is not visible here (the caller then asks the engine's /stats). A container's
+ * cgroup does not change while it runs, so callers can keep the answer for its lifetime.
+ */
+export function cgroupCpuSource(
+  pid: number,
+  procRoot = "/proc",
+  sysRoot = "/sys/fs/cgroup",
+): CgroupCpuSource | undefined {
+  const text = readOrUndefined(join(procRoot, String(pid), "cgroup"));
+  for (const line of text?.split("\n") ?? []) {
     const m = /^\d+:([^:]*):(\/.*)$/.exec(line);
     if (!m) continue;
     const [, controllers = "", path = "/"] = m;
     if (controllers.split(",").includes("cpuacct")) {
       for (const dir of [controllers, "cpuacct", "cpu,cpuacct", "cpuacct,cpu"]) {
-        const v = read(join(sysRoot, dir, path, "cpuacct.usage"));
-        if (v !== undefined && /^\d+\s*$/.test(v)) return Number(v);
+        const file = join(sysRoot, dir, path, "cpuacct.usage");
+        if (/^\d+\s*$/.test(readOrUndefined(file) ?? "")) return { file, unit: "ns" };
       }
     } else if (controllers === "" && path !== "/") {
       for (const base of [sysRoot, join(sysRoot, "unified")]) {
-        const usec = /^usage_usec (\d+)$/m.exec(read(join(base, path, "cpu.stat")) ?? "")?.[1];
-        if (usec !== undefined) return Number(usec) * 1000;
+        const file = join(base, path, "cpu.stat");
+        if (/^usage_usec \d+$/m.test(readOrUndefined(file) ?? "")) return { file, unit: "usec" };
       }
     }
   }
   return undefined;
+}
+
+/** CPU time (ns) used so far per the counter file; undefined once it is gone (container stopped). */
+export function readCgroupCpuNs(src: CgroupCpuSource): number | undefined {
+  const text = readOrUndefined(src.file);
+  if (text === undefined) return undefined;
+  if (src.unit === "ns") return /^\d+\s*$/.test(text) ? Number(text) : undefined;
+  const usec = /^usage_usec (\d+)$/m.exec(text)?.[1];
+  return usec === undefined ? undefined : Number(usec) * 1000;
+}
+
+/** CPU time (ns) a container's cgroup has used, through its init PID (both steps above). */
+export function cgroupCpuUsageNs(
+  pid: number,
+  procRoot = "/proc",
+  sysRoot = "/sys/fs/cgroup",
+): number | undefined {
+  const src = cgroupCpuSource(pid, procRoot, sysRoot);
+  return src ? readCgroupCpuNs(src) : undefined;
 }
