@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
@@ -12,7 +12,8 @@ import { median, row } from "./lib/measure.js";
  * simulated miner (busy loop named xmrig with a stratum URL to 127.0.0.1) is started through the API
  * and the clock stops when inspect shows it has no network; baseline: the create + start API calls
  * alone. (2) `airbag monitor` CPU with N idle containers ≤ 2 % of a core and (3) its peak RSS ≤ 150 MB,
- * read from /proc/<pid>/stat and status of the monitor process over a measured window; baseline one core.
+ * read from /proc/<pid>/task/<tid>/schedstat and status of the monitor process over a measured window;
+ * baseline: the goal.
  * Everything runs in a hermetic podman (RECIPES.md) started and stopped here by PID.
  */
 
@@ -101,13 +102,22 @@ async function startPodman(dir) {
   };
 }
 
-/** utime + stime of a process in ms, and its peak RSS in MB. */
+/**
+ * CPU time of a process in ms — the sum of its threads' on-CPU nanoseconds from
+ * /proc/<pid>/task/<tid>/schedstat (utime+stime count 10 ms ticks, too coarse for a few idle seconds) —
+ * and its peak RSS in MB.
+ */
 function procUsage(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(f[11]) + Number(f[12]);
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // a thread that ended between readdir and read: its time is gone from the sum either way
+    }
+  }
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return { cpuMs: (ticks * 1000) / 100, peakRssMB: hwm ? Number(hwm[1]) / 1024 : 0 };
+  return { cpuMs: ns / 1e6, peakRssMB: hwm ? Number(hwm[1]) / 1024 : 0 };
 }
 
 export async function run(ctx) {
@@ -195,6 +205,8 @@ export async function run(ctx) {
       for (const [f, ms, pct] of top.rows) ctx.log(`   ${pct}% ${ms} ms ${f}`);
     }
     const r1 = (x) => Math.round(x * 10) / 10;
+    // CPU to 0.01 %: a tiny run (3 containers, 6 s) is well under 0.1 %
+    const r2 = (x) => Math.round(x * 100) / 100;
     const rows = [
       row(
         "monitor.miner-isolation",
@@ -207,10 +219,11 @@ export async function run(ctx) {
       ),
       row(
         "monitor.idle-cpu",
-        r1(cpuPct),
+        r2(cpuPct),
         "% of a core",
-        `one core, ${size.idle} idle containers, 5 s interval`,
-        100,
+        // the goal as baseline, like monitor.peak-rss: ratio ≤ 1 means it is met
+        `goal 2 % of a core (${size.idle} idle containers, 5 s interval)`,
+        2,
         1,
         r1(peak),
       ),
@@ -228,7 +241,7 @@ export async function run(ctx) {
             "miner start → isolated (median)",
             `${Math.round(median(latencies))} ms over ${latencies.length} runs (min ${Math.round(Math.min(...latencies))}, max ${Math.round(Math.max(...latencies))})`,
           ],
-          ["monitor CPU, idle", `${r1(cpuPct)} % of one core over ${size.windowS} s`],
+          ["monitor CPU, idle", `${r2(cpuPct)} % of one core over ${size.windowS} s`],
           ["monitor peak RSS", `${r1(peak)} MB`],
         ],
       ),
