@@ -14,7 +14,9 @@ import { registerPolicy } from "./policy.js";
 import { type GlobalFlags, reportError } from "./run.js";
 import { registerSbom } from "./sbom.js";
 import { registerScan } from "./scan.js";
+import { registerServe } from "./serve.js";
 import { registerVerify } from "./verify.js";
+import { registerWorker } from "./worker.js";
 
 /** `airbag` — argument parsing only; every command calls into the library. */
 export async function main(argv: string[]): Promise<number> {
@@ -39,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
   registerApprovals(program, flags);
   registerAlerts(program, flags);
   registerAudit(program, flags);
+  registerServe(program, flags);
+  registerWorker(program, flags);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -2,8 +2,9 @@ import type { Command } from "commander";
 import { AirbagError } from "../model/index.js";
 import { parseDuration } from "../policy/duration.js";
 import { loadPolicy } from "../policy/policy-file.js";
+import { agentReportUrl } from "../runtime/agent-client.js";
 import { RUNTIME_DETECTOR_NAMES, type RuntimeDetectorName } from "../runtime/detectors/index.js";
-import { runMonitor } from "../runtime/run-monitor.js";
+import { type MonitorServerOptions, runMonitor } from "../runtime/run-monitor.js";
 import type { GlobalFlags } from "./run.js";
 
 interface MonitorFlags {
@@ -14,9 +15,17 @@ interface MonitorFlags {
   db?: string;
   detectors?: string;
   interval: string;
+  server?: string;
+  token?: string;
+  spool?: string;
+  serverCa?: string;
+  host?: string;
 }
 
-/** `airbag monitor --policy F [--engine URL] [--audit-log F] [--state DIR]`: runs until SIGTERM / SIGINT. */
+/**
+ * `airbag monitor --policy F [--engine URL] [--audit-log F] [--state DIR] [--server URL --token T]`:
+ * runs until SIGTERM / SIGINT. The token may come from $AIRBAG_TOKEN so it stays out of `ps`.
+ */
 export function registerMonitor(program: Command, flags: () => GlobalFlags): void {
   program
     .command("monitor")
@@ -30,6 +39,14 @@ export function registerMonitor(program: Command, flags: () => GlobalFlags): voi
     .option("--db <file>", "vulnerability database for image trust and new CVEs on running images")
     .option("--detectors <list>", `comma list of ${RUNTIME_DETECTOR_NAMES.join(", ")} (default: all)`)
     .option("--interval <duration>", "sampling period", "5s")
+    .option(
+      "--server <url>",
+      "report to `airbag serve` at this URL (events wait in a spool while it is down)",
+    )
+    .option("--token <token>", "agent API token for --server (default $AIRBAG_TOKEN)")
+    .option("--server-ca <file>", "PEM CA bundle for an https --server with a private CA")
+    .option("--spool <file>", "agent spool for --server (default <state>/agent-spool.jsonl)")
+    .option("--host <name>", "host name to report as (default $AIRBAG_HOST, else this machine's name)")
     .action(async (opts: MonitorFlags) => {
       const interval = parseDuration(opts.interval);
       if (interval === undefined || interval < 200)
@@ -44,6 +61,7 @@ export function registerMonitor(program: Command, flags: () => GlobalFlags): voi
             "USAGE",
             `--detectors: unknown detector "${d}" (use ${RUNTIME_DETECTOR_NAMES.join(", ")})`,
           );
+      const server = serverOptions(opts);
       const policy = await loadPolicy(opts.policy);
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -60,6 +78,10 @@ export function registerMonitor(program: Command, flags: () => GlobalFlags): voi
           ...(opts.db ? { db: opts.db } : {}),
           ...(only ? { only: only as RuntimeDetectorName[] } : {}),
           sampleIntervalMs: interval,
+          ...(server ? { server } : {}),
+          ...((opts.host ?? process.env.AIRBAG_HOST)
+            ? { hostName: opts.host ?? process.env.AIRBAG_HOST }
+            : {}),
           onWarning: (m) => console.error(`airbag: warning: ${m}`),
           ...(verbose
             ? {
@@ -73,4 +95,23 @@ export function registerMonitor(program: Command, flags: () => GlobalFlags): voi
         process.off("SIGINT", onSignal);
       }
     });
+}
+
+function serverOptions(opts: MonitorFlags): MonitorServerOptions | undefined {
+  for (const [flag, v] of [
+    ["--token", opts.token],
+    ["--spool", opts.spool],
+    ["--server-ca", opts.serverCa],
+  ] as const)
+    if (v !== undefined && !opts.server) throw new AirbagError("USAGE", `${flag} needs --server URL`);
+  if (!opts.server) return undefined;
+  agentReportUrl(opts.server); // a bad URL fails now, not at the first report
+  const token = opts.token ?? process.env.AIRBAG_TOKEN?.trim();
+  if (!token) throw new AirbagError("USAGE", "--server needs an agent token: --token T or $AIRBAG_TOKEN");
+  return {
+    url: opts.server,
+    token,
+    ...(opts.serverCa ? { caFile: opts.serverCa } : {}),
+    ...(opts.spool ? { spool: opts.spool } : {}),
+  };
 }

@@ -19,6 +19,11 @@ export interface ContentHit {
   match?: string;
   /** what matched and why (rule, strings, pool address …) */
   evidence?: string;
+  /**
+   * The detector knows this hit is not a problem (Airbag's own rule files, recognised by SHA-256):
+   * the finding goes to the report's `suppressed` list with this reason — never dropped.
+   */
+  suppressedBecause?: string;
 }
 
 export interface ContentConsumer {

@@ -63,6 +63,7 @@ function located(
     ...(deleted ? { deleted: true } : {}),
     ...(hit.match ? { match: hit.match } : {}),
     ...(hit.evidence ? { evidence: hit.evidence } : {}),
+    ...(hit.suppressedBecause ? { suppressedBecause: hit.suppressedBecause } : {}),
   };
 }
 

@@ -3,9 +3,9 @@ import { globToRegExp, type IgnoreRule } from "./ignore-file.js";
 import { purlMatches, type VexStatement } from "./vex.js";
 
 /**
- * Everything that takes a finding out of the gate: ignore rules, VEX statements, `--severity` and
- * `--only-fixed`. Nothing is dropped: each removed finding goes to `suppressed` with the reason, so a
- * report always accounts for every match.
+ * Everything that takes a finding out of the gate: a detector's own verdict (Airbag's rule files),
+ * ignore rules, VEX statements, `--severity` and `--only-fixed`. Nothing is dropped: each removed
+ * finding goes to `suppressed` with the reason, so a report always accounts for every match.
  */
 
 export interface SuppressOptions {
@@ -44,6 +44,12 @@ export function suppressFindings(
   const packages = new Map(inv.packages.map((p) => [p.id, p]));
   const out: SuppressResult = { findings: [], suppressed: [], warnings };
   for (const f of findings) {
+    if (f.kind !== "vulnerability" && f.suppressedBecause) {
+      // the detector's own verdict (Airbag's rule files): listed with its reason, field not repeated
+      const { suppressedBecause: reason, ...finding } = f;
+      out.suppressed.push({ finding, reason });
+      continue;
+    }
     const pkg = f.kind === "vulnerability" ? packages.get(f.package) : undefined;
     const reason =
       ignoreReason(f, pkg, active) ?? vexReason(f, pkg, opts.vex ?? [], inv) ?? filterReason(f, opts);

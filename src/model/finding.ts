@@ -42,6 +42,11 @@ export interface LocatedFinding {
   deleted?: boolean;
   match?: string;
   evidence?: string;
+  /**
+   * Set by a detector that knows the match is harmless (Airbag's own rule files): suppressFindings
+   * moves the finding to `suppressed` with this reason and removes the field.
+   */
+  suppressedBecause?: string;
 }
 
 export type Finding = VulnerabilityFinding | LocatedFinding;

@@ -17,7 +17,17 @@ import { createHash } from "node:crypto";
  * head hash (and entry count) recorded elsewhere earlier must still be in the log.
  */
 
-export const AUDIT_TYPES = ["detection", "decision", "approval", "action", "alert", "start", "stop"] as const;
+export const AUDIT_TYPES = [
+  "detection",
+  "decision",
+  "approval",
+  "action",
+  "alert",
+  "start",
+  "stop",
+  // the server: tokens, policy, scans requested, approvals decided through the API
+  "change",
+] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
 export const GENESIS_HASH = "0".repeat(64);

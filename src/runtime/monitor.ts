@@ -19,6 +19,7 @@ import {
   readStats,
 } from "./stats.js";
 import type {
+  Connection,
   ContainerSample,
   ContainerState,
   DetectorContext,
@@ -33,6 +34,16 @@ import type {
  * connections from /proc or `/top`, filesystem changes every few rounds), feeds detectors, and hands
  * every detection to the responder (policy, actions, alerts, audit). It never acts itself.
  */
+
+/** What a sampling round already knows about one container before sampling it. */
+interface RoundPass {
+  /** from the round's /proc pass (undefined: /proc cannot show this container) */
+  procs?: ProcessInfo[];
+  /** cgroup CPU counter read at the start of the round */
+  usage?: { ns: number | undefined; at: number };
+  /** set for a quiet container: its last /proc read, reused */
+  quiet?: { processes: ProcessInfo[]; connections?: Connection[] };
+}
 
 export interface Responder {
   /** one detection; must not throw (failures are the responder's to record) */
@@ -50,6 +61,13 @@ export interface MonitorLoopOptions {
   sampleIntervalMs?: number;
   /** read `/changes` every N samples (drift; default 3, 0 = never) */
   changesEvery?: number;
+  /**
+   * a container whose cgroup CPU counter has not moved since its last /proc read cannot have started a
+   * process, opened a connection or written a file (all take CPU charged to its cgroup), so its last
+   * processes and connections are reused and /changes is not asked — but at least every N rounds
+   * everything is read again (default 12; 1 = always read)
+   */
+  fullReadEvery?: number;
   proc?: ProcOptions;
   /** a DB file to watch: a change triggers onDatabaseChange (new CVEs on running images) */
   watchDb?: () => Promise<number | undefined>;
@@ -60,6 +78,8 @@ export interface MonitorLoopOptions {
   earlySamplesMs?: number[];
   /** test hook: called after every sampling round */
   onRound?(n: number): void;
+  /** the running containers after the first listing and after every change (fleet inventory snapshots) */
+  onInventory?(containers: ContainerState[]): void;
 }
 
 export class MonitorLoop {
@@ -68,6 +88,12 @@ export class MonitorLoop {
   private readonly prevUsage = new Map<string, { ns: number; at: number }>();
   /** each container's cgroup CPU counter file, found once (null: not visible here, ask /stats) */
   private readonly cpuSources = new Map<string, CgroupCpuSource | null>();
+  /** per container: CPU counter and round of the last /proc read, what it showed; counter at the last /changes */
+  private readonly lastRead = new Map<
+    string,
+    { ns: number; round: number; processes: ProcessInfo[]; connections?: Connection[] }
+  >();
+  private readonly changesAt = new Map<string, number>();
   private rounds = 0;
   private readonly early = new Set<NodeJS.Timeout>();
 
@@ -89,10 +115,13 @@ export class MonitorLoop {
 
   private async onChange(change: InventoryChange): Promise<void> {
     const c = change.state;
+    this.o.onInventory?.(this.inventory.list());
     if (change.kind === "removed") {
       this.prevStats.delete(c.ref.id);
       this.prevUsage.delete(c.ref.id);
       this.cpuSources.delete(c.ref.id);
+      this.lastRead.delete(c.ref.id);
+      this.changesAt.delete(c.ref.id);
       for (const d of this.o.detectors) d.forget?.(c.ref.id);
       return;
     }
@@ -116,17 +145,13 @@ export class MonitorLoop {
    * (`procs` undefined: /proc cannot show this container); an early sample outside a round reads /proc
    * for it alone.
    */
-  private async sampleOne(
-    c: ContainerState,
-    withChanges: boolean,
-    pass?: { procs?: ProcessInfo[] },
-  ): Promise<void> {
+  private async sampleOne(c: ContainerState, withChanges: boolean, pass?: RoundPass): Promise<void> {
     const found = pass
       ? pass.procs
       : c.pid
         ? await containerProcesses(c.pid, { ...this.o.proc, containerId: c.ref.id }).catch(() => undefined)
         : undefined;
-    const s = await this.sample(c, withChanges, found).catch((err: Error) => {
+    const s = await this.sample(c, withChanges, found, pass).catch((err: Error) => {
       this.o.warn(`sample ${c.ref.name}: ${err.message}`);
       return undefined;
     });
@@ -157,23 +182,36 @@ export class MonitorLoop {
   }
 
   /** One sample of one container: CPU from two stats readings, processes, connections, changes. */
-  async sample(c: ContainerState, withChanges: boolean, procs?: ProcessInfo[]): Promise<ContainerSample> {
+  async sample(
+    c: ContainerState,
+    withChanges: boolean,
+    procs?: ProcessInfo[],
+    pass: RoundPass = {},
+  ): Promise<ContainerSample> {
     const id = c.ref.id;
-    // processes come from /proc (the round's one pass); the engine's /top only when /proc cannot show them
-    const activity = procs
-      ? containerConnections(c.pid ?? 0, this.o.proc).then(
-          (connections) => ({ processes: procs, ...(connections ? { connections } : {}) }),
-          () => ({ processes: procs }),
-        )
-      : topActivity(this.o.client, id);
+    // processes come from /proc (the round's one pass, or the last one for a quiet container); the
+    // engine's /top only when /proc cannot show them
+    const activity = pass.quiet
+      ? Promise.resolve(pass.quiet)
+      : procs
+        ? containerConnections(c.pid ?? 0, this.o.proc).then(
+            (connections) => ({ processes: procs, ...(connections ? { connections } : {}) }),
+            () => ({ processes: procs }),
+          )
+        : topActivity(this.o.client, id);
     // CPU from the cgroup files when this host shows them (no HTTP call), else from the engine's /stats
-    const at = performance.now();
     const cpuSource = this.cpuSourceOf(c);
-    const usage = cpuSource ? readCgroupCpuNs(cpuSource) : undefined;
+    const { ns: usage, at } = pass.usage ?? {
+      ns: cpuSource ? readCgroupCpuNs(cpuSource) : undefined,
+      at: performance.now(),
+    };
+    // nothing ran in the container since /changes was last read: nothing can have changed
+    const askChanges = withChanges && (usage === undefined || this.changesAt.get(id) !== usage);
+    if (askChanges && usage !== undefined) this.changesAt.set(id, usage);
     const [stats, act, changes] = await Promise.all([
       usage === undefined ? readStats(this.o.client, id).catch(() => undefined) : Promise.resolve(undefined),
       activity,
-      withChanges
+      askChanges
         ? this.o.client
             .json<{ Path?: string; Kind?: number }[] | null>(
               "GET",
@@ -197,6 +235,13 @@ export class MonitorLoop {
     }
     if ("processes" in act && act.processes) s.processes = act.processes;
     if ("connections" in act && act.connections) s.connections = act.connections;
+    if (pass.usage?.ns !== undefined && procs && !pass.quiet)
+      this.lastRead.set(id, {
+        ns: pass.usage.ns,
+        round: this.rounds,
+        processes: procs,
+        ...(s.connections ? { connections: s.connections } : {}),
+      });
     if (changes)
       s.changes = changes
         .filter((x) => typeof x.Path === "string" && (x.Kind === 0 || x.Kind === 1 || x.Kind === 2))
@@ -208,16 +253,40 @@ export class MonitorLoop {
     const every = this.o.changesEvery ?? 3;
     const withChanges = every > 0 && this.rounds % every === 0;
     const list = this.inventory.list();
-    const withPid = list.filter((c) => (c.pid ?? 0) > 0);
-    const procs = await processesOfContainers(
-      withPid.map((c) => ({ initPid: c.pid ?? 0, containerId: c.ref.id })),
-      this.o.proc,
-    ).catch(() => [] as (ProcessInfo[] | undefined)[]);
-    const procsOf = new Map(withPid.map((c, i) => [c.ref.id, procs[i]]));
+    const fullEvery = this.o.fullReadEvery ?? 12;
+    // each container's CPU counter first: the quiet ones (counter unchanged since their last /proc
+    // read) are left out of this round's /proc pass
+    const passes = new Map<string, RoundPass>();
+    for (const c of list) {
+      const src = this.cpuSourceOf(c);
+      const ns = src ? readCgroupCpuNs(src) : undefined;
+      const pass: RoundPass = ns === undefined ? {} : { usage: { ns, at: performance.now() } };
+      const last = this.lastRead.get(c.ref.id);
+      if (last && ns !== undefined && last.ns === ns && this.rounds - last.round < fullEvery) {
+        pass.procs = last.processes;
+        pass.quiet = {
+          processes: last.processes,
+          ...(last.connections ? { connections: last.connections } : {}),
+        };
+      }
+      passes.set(c.ref.id, pass);
+    }
+    const withPid = list.filter((c) => (c.pid ?? 0) > 0 && !passes.get(c.ref.id)?.quiet);
+    const procs = withPid.length
+      ? await processesOfContainers(
+          withPid.map((c) => ({ initPid: c.pid ?? 0, containerId: c.ref.id })),
+          this.o.proc,
+        ).catch(() => [] as (ProcessInfo[] | undefined)[])
+      : [];
+    withPid.forEach((c, i) => {
+      const found = procs[i];
+      const pass = passes.get(c.ref.id);
+      if (found && pass) pass.procs = found;
+    });
     for (const c of list) {
       if (this.o.signal.aborted) return;
-      const procs = procsOf.get(c.ref.id);
-      await this.sampleOne(c, withChanges, procs ? { procs } : {});
+      const pass = passes.get(c.ref.id) ?? {};
+      await this.sampleOne(c, withChanges, pass);
     }
     this.rounds++;
   }
@@ -253,6 +322,7 @@ export class MonitorLoop {
   async run(): Promise<void> {
     const since = Math.floor(Date.now() / 1000);
     for (const change of await this.inventory.refresh()) await this.onChange(change);
+    this.o.onInventory?.(this.inventory.list());
     let lost = false;
     await Promise.all([
       followEvents(this.o.client, {

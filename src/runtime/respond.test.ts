@@ -116,3 +116,32 @@ describe("PolicyResponder", () => {
     expect(calls.alerts[1]?.[1].count).toBe(3);
   });
 });
+
+describe("PolicyResponder.published", () => {
+  it("hands every alert it builds to `published` once, also for a rule with no alert channels", async () => {
+    const { calls, ports } = recorder();
+    const published: AlertMessage[] = [];
+    ports.published = (m) => published.push(m);
+    // biome-ignore lint/suspicious/noThenProperty: `then` is the policy file's key (BRIEF.md)
+    await new PolicyResponder(policy({ then: ["pause"] }), ports, () => 0).handle(miner());
+    expect(calls.alerts).toEqual([]);
+    expect(published).toHaveLength(1);
+    expect(published[0]?.actions).toEqual([{ type: "pause", status: "done" }]);
+    // two channels, still one publication
+    const two = recorder();
+    const seen: string[] = [];
+    two.ports.published = (m) => seen.push(m.id);
+    const p2: Policy = {
+      ...policy({}),
+      channels: {
+        a: { type: "webhook", url: "http://127.0.0.1:1/a" },
+        b: { type: "webhook", url: "http://127.0.0.1:1/b" },
+      },
+    };
+    // biome-ignore lint/suspicious/noThenProperty: `then` is the policy file's key (BRIEF.md)
+    (p2.rules[0] as { then: unknown }).then = [{ alert: ["a", "b"] }];
+    await new PolicyResponder(p2, two.ports, () => 0).handle(miner());
+    expect(two.calls.alerts).toHaveLength(2);
+    expect(seen).toHaveLength(1);
+  });
+});

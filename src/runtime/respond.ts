@@ -23,6 +23,8 @@ export interface ResponderPorts {
   /** deliver to one channel; failures are the port's to dead-letter and report (never throws) */
   alert(channel: string, message: AlertMessage): Promise<void>;
   audit(type: "detection" | "decision" | "approval" | "action" | "alert", data: unknown): Promise<void>;
+  /** every alert the responder builds, once, channels or not (the fleet server wants them all) */
+  published?(message: AlertMessage): void;
   requestApproval(
     d: Decision,
     actions: PlannedIntervention[],
@@ -80,6 +82,7 @@ export class PolicyResponder implements Responder {
   }
 
   private async send(dec: Decision, msg: AlertMessage): Promise<void> {
+    this.ports.published?.(msg);
     await this.ports.audit("alert", { id: msg.id, event: msg.event, rule: msg.rule, channels: dec.channels });
     await Promise.all(dec.channels.map((ch) => this.ports.alert(ch, msg)));
   }

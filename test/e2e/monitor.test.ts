@@ -134,6 +134,8 @@ rules:
         db: join(tmp, "no-db.sqlite"),
         only: ["cryptominer", "risky-container"],
         sampleIntervalMs: 500,
+        // quiet containers are never re-read on a timer here: only a CPU change can make them looked at
+        fullReadEvery: 100_000,
         approvalPollMs: 200,
         channelOptions: { retries: 1, backoffMs: 50 },
         onWarning: (m) => warnings.push(m),
@@ -199,6 +201,22 @@ rules:
       );
       expect(done.actions[0]).toMatchObject({ type: "stop", status: "done" });
       expect(inspect("priv-1").State.Running).toBe(false);
+    });
+
+    it("catches a miner exec'd into a container that sat idle for many rounds (quiet reuse is safe)", async () => {
+      startContainer("miner-late", ["sleep", "600"]);
+      // long enough for the monitor to have read it once and then found it quiet for several rounds
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(alerts().find((a) => a.container.name === "miner-late")).toBeUndefined();
+      const t0 = Date.now();
+      await podman.podman(["exec", "-d", "miner-late", ...MINER_CMD]);
+      const alert = await waitFor(
+        "isolation of the exec'd miner",
+        () => alerts().find((a) => a.rule === "isolate-miners" && a.container.name === "miner-late"),
+        20_000,
+      );
+      console.log(`[e2e/monitor] exec'd miner in a quiet container → isolated: ${Date.now() - t0} ms`);
+      expect(alert.actions.find((a) => a.type === "isolate")?.status).toBe("done");
     });
 
     it("wrote a hash chain that verifies", async () => {
