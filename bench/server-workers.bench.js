@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { chown, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -53,8 +54,9 @@ function postgresIds() {
   return { uid: id("-u"), gid: id("-g") };
 }
 
-async function startPostgres(parent) {
-  const dir = await mkdtemp(join(parent, "pg-"));
+/** in the system temp dir: the bench's own out dir may sit under a 0700 root-owned dir postgres cannot enter */
+async function startPostgres() {
+  const dir = await mkdtemp(join(tmpdir(), "airbag-bench-pg-"));
   const ids = postgresIds();
   if (ids.uid !== undefined) await chown(dir, ids.uid, ids.gid);
   const data = join(dir, "data");
@@ -210,7 +212,7 @@ export async function run(ctx) {
     warn: () => {},
   });
   const argv = await workerArgv(work);
-  const pgServer = await startPostgres(work);
+  const pgServer = await startPostgres();
   const samples = { 1: [], 2: [] };
   const cores = { 1: [], 2: [] };
   let peak = 0;

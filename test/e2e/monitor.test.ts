@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,12 @@ import { verifyAuditLog } from "../../src/policy/audit.js";
 import { type HttpReceiver, startHttpReceiver } from "../../src/policy/channels/receivers.testutil.js";
 import { parsePolicy } from "../../src/policy/policy-file.js";
 import { runMonitor } from "../../src/runtime/run-monitor.js";
-import { BUSYBOX, type PodmanService, podmanBusyboxSkipReason, startPodman } from "../support/podman.js";
+import {
+  importBusyboxImage,
+  type PodmanService,
+  podmanBusyboxSkipReason,
+  startPodman,
+} from "../support/podman.js";
 
 /**
  * `airbag monitor` end to end with real parts: a hermetic podman running a simulated miner (a busy loop
@@ -81,13 +86,7 @@ describe.skipIf(!!skip)(
     beforeAll(async () => {
       podman = await startPodman();
       tmp = await mkdtemp(join(tmpdir(), "airbag-monitor-e2e-"));
-      const rootfs = join(tmp, "rootfs");
-      await mkdir(join(rootfs, "bin"), { recursive: true });
-      execFileSync("cp", [BUSYBOX, join(rootfs, "bin/busybox")]);
-      for (const c of ["sh", "sleep", "mkdir", "chmod", "printf"])
-        await symlink("busybox", join(rootfs, "bin", c));
-      execFileSync("tar", ["-C", rootfs, "-cf", join(tmp, "bb.tar"), "."]);
-      await podman.podman(["import", join(tmp, "bb.tar"), "localhost/bb:1"]);
+      await importBusyboxImage(podman, tmp, ["sh", "sleep", "mkdir", "chmod", "printf"]);
       hook = await startHttpReceiver();
       smtp = new SMTPServer({
         authOptional: true,

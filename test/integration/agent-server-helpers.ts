@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuditEntry } from "../../src/policy/audit.js";
@@ -7,7 +7,12 @@ import { parsePolicy } from "../../src/policy/policy-file.js";
 import type { RuntimeDetectorName } from "../../src/runtime/detectors/index.js";
 import { type MonitorServerOptions, runMonitor } from "../../src/runtime/run-monitor.js";
 import { buildServer, type Server } from "../../src/server/app.js";
-import { BUSYBOX, type PodmanService, podmanBusyboxSkipReason, startPodman } from "../support/podman.js";
+import {
+  importBusyboxImage,
+  type PodmanService,
+  podmanBusyboxSkipReason,
+  startPodman,
+} from "../support/podman.js";
 
 /**
  * A real agent and a real server on one machine, for the agent ↔ server tests and the dashboard's
@@ -72,17 +77,6 @@ export async function waitFor<T>(
   }
 }
 
-/** `localhost/bb:1`: busybox with the few applets tests run. */
-async function importBusybox(podman: PodmanService, tmp: string): Promise<void> {
-  const rootfs = join(tmp, "rootfs");
-  await mkdir(join(rootfs, "bin"), { recursive: true });
-  execFileSync("cp", [BUSYBOX, join(rootfs, "bin/busybox")]);
-  for (const c of ["sh", "sleep", "mkdir", "chmod", "printf"])
-    await symlink("busybox", join(rootfs, "bin", c));
-  execFileSync("tar", ["-C", rootfs, "-cf", join(tmp, "bb.tar"), "."]);
-  await podman.podman(["import", join(tmp, "bb.tar"), "localhost/bb:1"]);
-}
-
 export async function startAgentServerRig(o: AgentServerRigOptions): Promise<AgentServerRig> {
   const podman = await startPodman();
   const tmp = await mkdtemp(join(tmpdir(), "airbag-agent-server-"));
@@ -105,7 +99,7 @@ export async function startAgentServerRig(o: AgentServerRigOptions): Promise<Age
   const stop = new AbortController();
   let monitor: Promise<void> | undefined;
   try {
-    await importBusybox(podman, tmp);
+    await importBusyboxImage(podman, tmp, ["sh", "sleep", "mkdir", "chmod", "printf"]);
     await startServer();
     const tokens = {} as Record<TokenRole, string>;
     for (const role of ["admin", "operator", "viewer"] as const)

@@ -1,12 +1,16 @@
-import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BenchReport, CheckResult } from "../../src/bench/types.js";
 import { registerBench } from "../../src/cli/bench.js";
 import { runCommands } from "../support/cli-in-process.js";
-import { BUSYBOX, type PodmanService, podmanBusyboxSkipReason, startPodman } from "../support/podman.js";
+import {
+  importBusyboxImage,
+  type PodmanService,
+  podmanBusyboxSkipReason,
+  startPodman,
+} from "../support/podman.js";
 
 /**
  * `airbag bench` against a hermetic podman system service (Docker-compatible API) with real running
@@ -38,12 +42,7 @@ describe.skipIf(!!skip)("bench: CIS section 5 against real podman containers", (
     podman = await startPodman();
     engine = `unix://${podman.socket}`;
     tmp = await mkdtemp(join(tmpdir(), "airbag-benchtest-"));
-    const rootfs = join(tmp, "rootfs");
-    await mkdir(join(rootfs, "bin"), { recursive: true });
-    execFileSync("cp", [BUSYBOX, join(rootfs, "bin/busybox")]);
-    for (const c of ["sh", "sleep"]) await symlink("busybox", join(rootfs, "bin", c));
-    execFileSync("tar", ["-C", rootfs, "-cf", join(tmp, "bb.tar"), "."]);
-    await podman.podman(["import", join(tmp, "bb.tar"), "localhost/bb:1"]);
+    await importBusyboxImage(podman, tmp, ["sh", "sleep"]);
     const run = (name: string, flags: string[]) =>
       podman.podman(["run", "-d", "--name", name, ...flags, "localhost/bb:1", "sleep", "600"]);
     await run("priv", ["--privileged"]);

@@ -1,6 +1,5 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +8,12 @@ import { EngineClient } from "../../src/engine/client.js";
 import { parseEngineUrl } from "../../src/engine/endpoint.js";
 import type { ContainerInspect } from "../../src/engine/types.js";
 import { intervene, release } from "../../src/policy/interventions.js";
-import { BUSYBOX, type PodmanService, podmanBusyboxSkipReason, startPodman } from "../support/podman.js";
+import {
+  importBusyboxImage,
+  type PodmanService,
+  podmanBusyboxSkipReason,
+  startPodman,
+} from "../support/podman.js";
 
 /**
  * Interventions against a hermetic podman system service (Docker-compatible API) with real busybox
@@ -47,13 +51,7 @@ describe.skipIf(!!skip)("interventions against real podman containers", () => {
     client = await EngineClient.connect(parseEngineUrl(`unix://${podman.socket}`, "test"));
     tmp = await mkdtemp(join(tmpdir(), "airbag-interventions-"));
     stateDir = join(tmp, "state");
-    const rootfs = join(tmp, "rootfs");
-    await mkdir(join(rootfs, "bin"), { recursive: true });
-    execFileSync("cp", [BUSYBOX, join(rootfs, "bin/busybox")]);
-    for (const c of ["sh", "sleep", "nc", "mkdir", "chmod", "printf"])
-      await symlink("busybox", join(rootfs, "bin", c));
-    execFileSync("tar", ["-C", rootfs, "-cf", join(tmp, "bb.tar"), "."]);
-    await podman.podman(["import", join(tmp, "bb.tar"), "localhost/bb:1"]);
+    await importBusyboxImage(podman, tmp, ["sh", "sleep", "nc", "mkdir", "chmod", "printf"]);
   }, 240_000);
 
   afterAll(async () => {

@@ -1,6 +1,5 @@
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +16,12 @@ import type {
   DetectorContext,
   ProcessInfo,
 } from "../../src/runtime/types.js";
-import { BUSYBOX, type PodmanService, podmanBusyboxSkipReason, startPodman } from "../support/podman.js";
+import {
+  importBusyboxImage,
+  type PodmanService,
+  podmanBusyboxSkipReason,
+  startPodman,
+} from "../support/podman.js";
 
 /**
  * The runtime detectors on real data: RECIPES.md's simulated miner (a busy-loop script at /tmp/xmrig
@@ -108,13 +112,7 @@ describe.skipIf(!!skip)("runtime detectors on a real simulated miner (hermetic p
   beforeAll(async () => {
     podman = await startPodman();
     tmp = await mkdtemp(join(tmpdir(), "airbag-detectors-"));
-    const rootfs = join(tmp, "rootfs");
-    await mkdir(join(rootfs, "bin"), { recursive: true });
-    execFileSync("cp", [BUSYBOX, join(rootfs, "bin/busybox")]);
-    for (const c of ["sh", "sleep", "nc", "mkdir", "printf", "chmod"])
-      await symlink("busybox", join(rootfs, "bin", c));
-    execFileSync("tar", ["-C", rootfs, "-cf", join(tmp, "bb.tar"), "."]);
-    await podman.podman(["import", join(tmp, "bb.tar"), "localhost/bb:1"]);
+    await importBusyboxImage(podman, tmp, ["sh", "sleep", "nc", "mkdir", "printf", "chmod"]);
     await podman.podman(["run", "-d", "--name", "m1", "localhost/bb:1", "sh", "-c", MINER_CMD]);
     await podman.podman(["run", "-d", "--name", "idle", "--privileged", "localhost/bb:1", "sleep", "600"]);
     miner = await stateOf("m1");

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +15,12 @@ import {
 } from "../../src/runtime/procfs.js";
 import { cpuPercent, memoryBytes, readStats } from "../../src/runtime/stats.js";
 import type { EngineEvent } from "../../src/runtime/types.js";
-import { BUSYBOX, type PodmanService, podmanBusyboxSkipReason, startPodman } from "../support/podman.js";
+import {
+  importBusyboxImage,
+  type PodmanService,
+  podmanBusyboxSkipReason,
+  startPodman,
+} from "../support/podman.js";
 import { type RestartedService, restartPodmanService } from "../support/podman-restart.js";
 
 /**
@@ -88,12 +93,7 @@ describe.skipIf(!!skip)("runtime inputs against real podman", () => {
   beforeAll(async () => {
     podman = await startPodman();
     tmp = await mkdtemp(join(tmpdir(), "airbag-runtime-"));
-    const rootfs = join(tmp, "rootfs");
-    await mkdir(join(rootfs, "bin"), { recursive: true });
-    execFileSync("cp", [BUSYBOX, join(rootfs, "bin/busybox")]);
-    for (const c of ["sh", "sleep", "nc", "cat", "true"]) await symlink("busybox", join(rootfs, "bin", c));
-    execFileSync("tar", ["-C", rootfs, "-cf", join(tmp, "bb.tar"), "."]);
-    await podman.podman(["import", join(tmp, "bb.tar"), "localhost/bb:1"]);
+    await importBusyboxImage(podman, tmp, ["sh", "sleep", "nc", "cat", "true"]);
     client = await EngineClient.connect(parseEngineUrl(`unix://${podman.socket}`, "test"));
   }, 120_000);
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -226,4 +226,18 @@ export async function startPodman(opts: { startTimeoutMs?: number } = {}): Promi
       await cleanup();
     },
   };
+}
+
+/** Import `localhost/bb:1`: static busybox as /bin/busybox with `applets` linked beside it. */
+export async function importBusyboxImage(
+  podman: PodmanService,
+  tmp: string,
+  applets: readonly string[],
+): Promise<void> {
+  const rootfs = join(tmp, "rootfs");
+  await mkdir(join(rootfs, "bin"), { recursive: true });
+  execFileSync("cp", [BUSYBOX, join(rootfs, "bin/busybox")]);
+  for (const c of applets) await symlink("busybox", join(rootfs, "bin", c));
+  execFileSync("tar", ["-C", rootfs, "-cf", join(tmp, "bb.tar"), "."]);
+  await podman.podman(["import", join(tmp, "bb.tar"), "localhost/bb:1"]);
 }
