@@ -5,6 +5,7 @@ import { loadPolicy } from "../policy/policy-file.js";
 import { agentReportUrl } from "../runtime/agent-client.js";
 import { RUNTIME_DETECTOR_NAMES, type RuntimeDetectorName } from "../runtime/detectors/index.js";
 import { type MonitorServerOptions, runMonitor } from "../runtime/run-monitor.js";
+import { restrictUmask } from "./privileges.js";
 import type { GlobalFlags } from "./run.js";
 
 interface MonitorFlags {
@@ -48,6 +49,8 @@ export function registerMonitor(program: Command, flags: () => GlobalFlags): voi
     .option("--spool <file>", "agent spool for --server (default <state>/agent-spool.jsonl)")
     .option("--host <name>", "host name to report as (default $AIRBAG_HOST, else this machine's name)")
     .action(async (opts: MonitorFlags) => {
+      // it runs with the engine socket (root-equivalent): its state (audit, spool, approvals) is private
+      restrictUmask();
       const interval = parseDuration(opts.interval);
       if (interval === undefined || interval < 200)
         throw new AirbagError("USAGE", `--interval: "${opts.interval}" is not a duration ≥ 200ms (e.g. 5s)`);

@@ -6,6 +6,7 @@ import { buildServer } from "../server/app.js";
 import type { AdmissionOptions } from "../server/context.js";
 import { openStore } from "../server/store/index.js";
 import type { Role } from "../server/store/types.js";
+import { restrictUmask, warnIfRoot } from "./privileges.js";
 import type { GlobalFlags } from "./run.js";
 
 interface ServeFlags {
@@ -19,6 +20,7 @@ interface ServeFlags {
   workers?: string;
   admissionPolicy?: string;
   rateLimit: string;
+  allowRoot?: boolean;
 }
 
 const ROLES: Role[] = ["viewer", "operator", "admin", "agent"];
@@ -78,7 +80,10 @@ export function registerServe(program: Command, _flags: () => GlobalFlags): void
       "YAML: requireScan, requireSignature, maxSeverity, exempt, warnOnly, failurePolicy, token",
     )
     .option("--rate-limit <n>", "API requests per minute per token or address", "1200")
+    .option("--allow-root", "run as root without the warning (it needs no privileges)")
     .action(async (o: ServeFlags) => {
+      restrictUmask();
+      warnIfRoot("serve", o.allowRoot);
       const { host, port } = parseListen(o.listen);
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
         throw new AirbagError("USAGE", "--tls-cert and --tls-key go together");

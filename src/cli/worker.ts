@@ -4,6 +4,7 @@ import { AirbagError } from "../model/index.js";
 import { openQueue } from "../server/queue/index.js";
 import { runScanJob } from "../server/scan-job.js";
 import { openStore, redactUrl } from "../server/store/index.js";
+import { restrictUmask, warnIfRoot } from "./privileges.js";
 import type { GlobalFlags } from "./run.js";
 
 interface WorkerFlags {
@@ -13,6 +14,7 @@ interface WorkerFlags {
   name?: string;
   jobTimeout?: string;
   verifyKey?: string;
+  allowRoot?: boolean;
 }
 
 function positiveInt(v: string, flag: string, max: number): number {
@@ -47,7 +49,10 @@ export function registerWorker(program: Command, flags: () => GlobalFlags): void
     .option("--name <name>", "worker name shown on jobs (default host:pid)")
     .option("--job-timeout <seconds>", "a job silent this long is considered lost and retried (default 900)")
     .option("--verify-key <file>", "cosign public key: record whether registry images are signed")
+    .option("--allow-root", "run as root without the warning (it needs no privileges)")
     .action(async (opts: WorkerFlags) => {
+      restrictUmask();
+      warnIfRoot("worker", opts.allowRoot);
       const concurrency = positiveInt(opts.concurrency, "--concurrency", 256);
       const expireInSeconds = opts.jobTimeout
         ? positiveInt(opts.jobTimeout, "--job-timeout", 86_400)

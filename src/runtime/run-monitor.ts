@@ -78,9 +78,10 @@ export interface MonitorServerOptions {
 export async function runMonitor(o: MonitorOptions): Promise<void> {
   const warn = o.onWarning ?? (() => {});
   const state = o.stateDir ?? defaultStateDir();
+  // the policy's deadLetter outranks the state dir: `airbag alerts replay --policy` reads it from there
   const deadLetter = deadLetterPath(
     o.policy,
-    o.deadLetter ?? (o.stateDir ? join(state, "dead-letter.jsonl") : undefined),
+    o.deadLetter ?? (o.policy.deadLetter ? undefined : join(state, "dead-letter.jsonl")),
   );
   const host = o.hostName ?? hostname();
   const endpoint = resolveEngineEndpoint(o.engine ? { engine: o.engine } : {});

@@ -49,8 +49,9 @@ function alive(pid: number): boolean {
 
 /**
  * Delete what a killed update / import left beside `dbPath`: temp copies and download directories of
- * processes that no longer run (a live one may be another update in progress). Never touches the
- * database itself or SQLite's own `-journal` (a hot journal is SQLite's to roll back).
+ * processes that no longer run (a live one may be another update in progress), with the `-journal`
+ * SQLite left beside a copy killed mid-build. Never touches the database itself or its own `-journal`
+ * (`<db>-journal` lacks the `<db>.` prefix; a hot journal is SQLite's to roll back).
  */
 export async function removeLeftovers(dbPath: string): Promise<string[]> {
   const dir = dirname(dbPath);
@@ -65,7 +66,7 @@ export async function removeLeftovers(dbPath: string): Promise<string[]> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = /^(?:tmp|download)-(\d+)(?:-[^/]*)?$/.exec(name.slice(prefix.length));
-    if (!m || name.endsWith("-journal") || alive(Number(m[1]))) continue;
+    if (!m || alive(Number(m[1]))) continue;
     await rm(join(dir, name), { recursive: true, force: true });
     removed.push(join(dir, name));
   }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { parsePolicy } from "../../policy/policy-file.js";
 import type { ServerContext } from "../context.js";
+import { redactPolicyYaml } from "../policy-redact.js";
 import type { Role } from "../store/types.js";
 import type { RouteExtras } from "./index.js";
 
@@ -62,9 +63,18 @@ export default async function adminRoutes(
 
   app.get(
     "/api/v1/policy",
-    { config: { role: "viewer", summary: "the fleet policy (YAML) and its version" } },
-    async (_req, reply) =>
-      (await ctx.store.getPolicy()) ?? reply.code(404).send({ error: "no fleet policy yet (PUT one)" }),
+    {
+      config: {
+        role: "viewer",
+        summary: "the fleet policy (YAML) and its version; channel credentials only for admins",
+      },
+    },
+    async (req, reply) => {
+      const stored = await ctx.store.getPolicy();
+      if (!stored) return reply.code(404).send({ error: "no fleet policy yet (PUT one)" });
+      // webhook secrets, SMTP passwords and chat webhook URLs are credentials: admins only
+      return req.principal?.role === "admin" ? stored : { ...stored, yaml: redactPolicyYaml(stored.yaml) };
+    },
   );
 
   app.put<{ Body: string }>(

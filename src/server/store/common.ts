@@ -143,6 +143,8 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";
+    // libpq also takes the password (and the client key's passphrase) as query parameters
+    for (const k of ["password", "sslpassword"]) if (u.searchParams.has(k)) u.searchParams.set(k, "***");
     return u.toString();
   } catch {
     return url.replace(/\/\/[^@/]*@/, "//***@");
