@@ -2,8 +2,14 @@ import { createHash } from "node:crypto";
 import type { Location } from "../model/index.js";
 
 // package-url spec: https://github.com/package-url/purl-spec/blob/master/PURL-SPECIFICATION.rst
+// a lone UTF-16 surrogate (JSON allows "\ud800") makes encodeURIComponent throw URIError, which took
+// a whole lockfile's packages down with it: it becomes U+FFFD, as a UTF-8 decoder would make it
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const encode = (s: string): string =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  encodeURIComponent(s.replace(LONE_SURROGATE, "\ufffd")).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 
 export interface PurlParts {
   type: string;

@@ -2,7 +2,8 @@ import { createHash, type Hash } from "node:crypto";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
-import { inputError } from "../model/index.js";
+import { AirbagError, inputError } from "../model/index.js";
+import { ZstdFrameWatch } from "./zstd-frames.js";
 
 export type Compression = "gzip" | "zstd" | "none";
 
@@ -19,12 +20,15 @@ export interface ExpansionLimits {
   /** uncompressed/compressed ratio refused once past `ratioAfterBytes` (gzip tops out near 1032:1) */
   maxRatio: number;
   ratioAfterBytes: number;
+  /** total declared zstd window bytes past which the same ratio applies to them (see zstd-frames.ts) */
+  zstdWindowsAfterBytes?: number;
 }
 
 export const DEFAULT_LIMITS: ExpansionLimits = {
   maxLayerBytes: 64 * 2 ** 30,
   maxRatio: 500,
   ratioAfterBytes: 256 * 2 ** 20,
+  zstdWindowsAfterBytes: 64 * 2 ** 20,
 };
 
 export interface DigestTap {
@@ -44,18 +48,26 @@ async function* tapped(src: AsyncIterable<Buffer>, tap: DigestTap): AsyncGenerat
   }
 }
 
-async function* zstdChunks(src: AsyncIterable<Buffer>, where: string): AsyncGenerator<Buffer> {
+async function* zstdChunks(
+  src: AsyncIterable<Buffer>,
+  where: string,
+  limits: ExpansionLimits,
+): AsyncGenerator<Buffer> {
   const out: Buffer[] = [];
+  // declared windows cost the decoder CPU and memory before any output exists: judged up front
+  const frames = new ZstdFrameWatch(where, limits.maxRatio, limits.zstdWindowsAfterBytes ?? 64 * 2 ** 20);
   const d = new ZstdDecompress((chunk) => {
     out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   });
   try {
     for await (const chunk of src) {
+      frames.feed(chunk);
       d.push(chunk);
       while (out.length) yield out.shift()!;
     }
     d.push(new Uint8Array(0), true);
   } catch (err) {
+    if (err instanceof AirbagError) throw err;
     throw inputError(`${where}: corrupt zstd stream (${(err as Error).message})`, err);
   }
   while (out.length) yield out.shift()!;
@@ -100,7 +112,11 @@ export async function* decompressed(
   }
   const kind = sniffCompression(head);
   const src =
-    kind === "gzip" ? gunzipChunks(rest(), where) : kind === "zstd" ? zstdChunks(rest(), where) : rest();
+    kind === "gzip"
+      ? gunzipChunks(rest(), where)
+      : kind === "zstd"
+        ? zstdChunks(rest(), where, limits)
+        : rest();
   for await (const chunk of src) {
     plain.hash.update(chunk);
     plain.bytes += chunk.length;

@@ -3,11 +3,10 @@ import type { BenchReport } from "../../bench/types.js";
 import type { AgentReport, AgentReportResponse } from "../../model/index.js";
 import { SEVERITIES } from "../../model/index.js";
 import type { ServerContext } from "../context.js";
+import { agentEventSchema } from "./agent-event-schema.js";
 import { listQuery } from "./images.js";
 
 /** Agents report here; hosts, their containers, alerts, detections and CIS bench scores are read here. */
-
-const EVENT_TYPES = ["inventory", "detection", "alert", "action", "approval-request", "approval-settled"];
 
 const agentReportSchema = {
   type: "object",
@@ -18,15 +17,7 @@ const agentReportSchema = {
     events: {
       type: "array",
       maxItems: 1000,
-      items: {
-        type: "object",
-        required: ["seq", "at", "type"],
-        properties: {
-          seq: { type: "integer", minimum: 1 },
-          at: { type: "string", maxLength: 64 },
-          type: { type: "string", enum: EVENT_TYPES },
-        },
-      },
+      items: agentEventSchema,
     },
   },
 } as const;
