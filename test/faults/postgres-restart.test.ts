@@ -10,7 +10,7 @@ import {
   postgresSkipReason,
   type RestartablePostgres,
   startRestartablePostgres,
-} from "./restartable-postgres.js";
+} from "../helpers/postgres.js";
 
 /**
  * PostgreSQL stopped and started again under `airbag serve` while an agent-like client keeps posting

@@ -60,7 +60,23 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-export async function startPostgres(): Promise<RunningPostgres> {
+export interface RestartablePostgres {
+  url: string;
+  port: number;
+  /** PID of the current postmaster, 0 while stopped */
+  pid(): number;
+  /** "immediate" = SIGQUIT (crash-like, no checkpoint), "fast" = SIGINT (ends sessions cleanly) */
+  stop(mode?: "fast" | "immediate"): Promise<void>;
+  start(): Promise<void>;
+  /** stop and remove the data dir */
+  destroy(): Promise<void>;
+}
+
+/**
+ * One that can also be stopped and started again on the same port and data dir (fault tests restart
+ * it under a running server).
+ */
+export async function startRestartablePostgres(): Promise<RestartablePostgres> {
   const dir = await mkdtemp(join(tmpdir(), "airbag-pg-"));
   const ids = postgresIds();
   if (ids) await chown(dir, ids.uid, ids.gid);
@@ -71,48 +87,61 @@ export async function startPostgres(): Promise<RunningPostgres> {
     { stdio: "ignore", cwd: dir, ...ids },
   );
   const port = await freePort();
-  const args = [
-    "-D",
-    data,
-    "-k",
-    dir,
-    "-p",
-    String(port),
-    "-c",
-    "listen_addresses=127.0.0.1",
-    "-c",
-    "fsync=off",
-  ];
-  const child = spawn(join(PG_BIN, "postgres"), args, {
-    stdio: ["ignore", "ignore", "pipe"],
-    cwd: dir,
-    ...ids,
-  });
+  let child: ChildProcess | undefined;
   let log = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    log = (log + d.toString()).slice(-4000);
-  });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      child.kill("SIGINT"); // "fast" shutdown: ends open sessions, then exits cleanly
 
-      if (!(await exited(child, 10_000))) child.kill("SIGKILL");
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; ; i++) {
-    try {
-      execFileSync(join(PG_BIN, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port), "-U", "airbag"], {
-        stdio: "ignore",
-      });
-      break;
-    } catch {
-      if (i > 150 || child.exitCode !== null) {
-        await stop();
-        throw new Error(`postgres did not start on port ${port}: ${log}`);
+  const start = async () => {
+    const args = ["-D", data, "-k", dir, "-p", String(port), "-c", "listen_addresses=127.0.0.1"];
+    args.push("-c", "fsync=off");
+    const c = spawn(join(PG_BIN, "postgres"), args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      cwd: dir,
+      ...ids,
+    });
+    child = c;
+    c.stderr?.on("data", (d: Buffer) => {
+      log = (log + d.toString()).slice(-4000);
+    });
+    for (let i = 0; ; i++) {
+      try {
+        execFileSync(join(PG_BIN, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port), "-U", "airbag"], {
+          stdio: "ignore",
+        });
+        return;
+      } catch {
+        if (i > 200 || c.exitCode !== null) throw new Error(`postgres did not start on ${port}: ${log}`);
+        await sleep(100);
       }
-      await sleep(100);
     }
+  };
+  const stop = async (mode: "fast" | "immediate" = "fast") => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    c.kill(mode === "immediate" ? "SIGQUIT" : "SIGINT");
+    if (!(await exited(c, 10_000))) c.kill("SIGKILL");
+    await exited(c, 5000);
+  };
+  try {
+    await start();
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
   }
-  return { url: `postgres://airbag@127.0.0.1:${port}/postgres`, port, pid: child.pid ?? 0, stop };
+  return {
+    url: `postgres://airbag@127.0.0.1:${port}/postgres`,
+    port,
+    pid: () => child?.pid ?? 0,
+    stop,
+    start,
+    async destroy() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startPostgres(): Promise<RunningPostgres> {
+  const pg = await startRestartablePostgres();
+  return { url: pg.url, port: pg.port, pid: pg.pid(), stop: () => pg.destroy() };
 }
