@@ -114,3 +114,25 @@ describe("airbag alerts replay", () => {
     expect([...channels.values()].map((c) => c.type)).toEqual(["webhook", "email", "sms", "syslog"]);
   });
 });
+
+describe("airbag alerts replay --state", () => {
+  it("finds the monitor's <state>/dead-letter.jsonl when the policy names no file", async () => {
+    const port = await freePort();
+    const policy = await policyFile("p-state", `http://127.0.0.1:${port}/airbag`);
+    const state = join(dir, "monitor-state");
+    const file = join(state, "dead-letter.jsonl");
+    const channels = createChannels(parsePolicy(await readFile(policy, "utf8"), policy).channels, {
+      backoffMs: 5,
+    });
+    await sendOrDeadLetter(channels.get("ops-hook")!, sampleAlert({ id: "s1" }), file);
+    const receiver = await startHttpReceiver(() => ({ status: 200 }), port);
+    try {
+      const r = await runCommands(registerAlerts, ["alerts", "replay", "--policy", policy, "--state", state]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${file}: 1 alert(s), 1 delivered, 0 still failing\n`);
+      expect(receiver.requests).toHaveLength(1);
+    } finally {
+      await receiver.close();
+    }
+  });
+});

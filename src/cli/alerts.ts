@@ -8,6 +8,7 @@ import { type GlobalFlags, writeOutput } from "./run.js";
 interface ReplayFlags {
   policy: string;
   deadLetter?: string;
+  state?: string;
   format: string;
 }
 
@@ -25,12 +26,13 @@ export function registerAlerts(program: Command, _flags: () => GlobalFlags): voi
       "--dead-letter <file>",
       "dead-letter file (default: the policy's deadLetter, else $XDG_STATE_HOME/airbag/dead-letter.jsonl)",
     )
+    .option("--state <dir>", "the monitor's --state dir: its dead-letter.jsonl, when the policy names none")
     .option("--format <fmt>", "text | json", "text")
     .action(async (flags: ReplayFlags) => {
       if (!["text", "json"].includes(flags.format))
         throw new AirbagError("USAGE", `--format: unknown format "${flags.format}" (use text or json)`);
       const policy = await loadPolicy(flags.policy);
-      const file = deadLetterPath(policy, flags.deadLetter);
+      const file = deadLetterPath(policy, flags.deadLetter, process.env, flags.state);
       const channels = createChannels(policy.channels);
       let result: Awaited<ReturnType<typeof replayDeadLetters>>;
       try {

@@ -27,13 +27,21 @@ export function defaultDeadLetterPath(env: NodeJS.ProcessEnv = process.env): str
   return join(defaultStateDir(env), "dead-letter.jsonl");
 }
 
-/** The one rule the monitor and `alerts replay` share: flag, else the policy's `deadLetter`, else the state dir. */
+/**
+ * The one rule the monitor and `alerts replay` share: flag, else the policy's `deadLetter`, else
+ * `<state dir>/dead-letter.jsonl` (`--state`, else the default state dir).
+ */
 export function deadLetterPath(
   policy: { deadLetter?: string },
   override?: string,
   env: NodeJS.ProcessEnv = process.env,
+  stateDir?: string,
 ): string {
-  return override ?? policy.deadLetter ?? defaultDeadLetterPath(env);
+  return (
+    override ??
+    policy.deadLetter ??
+    (stateDir ? join(stateDir, "dead-letter.jsonl") : defaultDeadLetterPath(env))
+  );
 }
 
 /** One line, one write with O_APPEND: concurrent writers never interleave within a line. */

@@ -79,10 +79,7 @@ export async function runMonitor(o: MonitorOptions): Promise<void> {
   const warn = o.onWarning ?? (() => {});
   const state = o.stateDir ?? defaultStateDir();
   // the policy's deadLetter outranks the state dir: `airbag alerts replay --policy` reads it from there
-  const deadLetter = deadLetterPath(
-    o.policy,
-    o.deadLetter ?? (o.policy.deadLetter ? undefined : join(state, "dead-letter.jsonl")),
-  );
+  const deadLetter = deadLetterPath(o.policy, o.deadLetter, process.env, state);
   const host = o.hostName ?? hostname();
   const endpoint = resolveEngineEndpoint(o.engine ? { engine: o.engine } : {});
   const client = await EngineClient.connect(endpoint);
