@@ -34,13 +34,18 @@ function pickEntry(entries: ManifestEntry[], selector: string | undefined, where
     if (!e) throw inputError(`${where}: no image number ${selector.slice(1)} in manifest.json`);
     return e;
   }
-  const found = entries.find((e) =>
+  const found = entries.filter((e) =>
     (e.RepoTags ?? []).some(
       (t) => t === selector || t.endsWith(`/${selector}`) || t === `docker.io/library/${selector}`,
     ),
   );
-  if (!found) throw inputError(`${where}: no image tagged "${selector}" in manifest.json`);
-  return found;
+  if (found.length === 0) throw inputError(`${where}: no image tagged "${selector}" in manifest.json`);
+  // a hostile or merged archive may give one tag to two images: refuse rather than guess
+  if (new Set(found.map((e) => e.Config)).size > 1)
+    throw inputError(
+      `${where}: tag "${selector}" names ${found.length} different images in manifest.json; use @N`,
+    );
+  return found[0]!;
 }
 
 function layerRefs(store: BlobStore, paths: string[], diffIds: (string | undefined)[]): LayerRef[] {

@@ -118,9 +118,16 @@ export async function openOciLayout(store: BlobStore, name: string, sel: OciSele
   if (sel.digest) {
     desc = top.find((d) => d.digest === sel.digest) ?? { digest: sel.digest };
   } else if (sel.tag) {
-    desc = top.find((d) => refMatches(d, sel.tag!));
-    if (!desc) throw inputError(`${store.where}: no image tagged "${sel.tag}" in index.json`);
-  } else if (top.length === 1) {
+    const hits = top.filter((d) => refMatches(d, sel.tag!));
+    if (hits.length === 0) throw inputError(`${store.where}: no image tagged "${sel.tag}" in index.json`);
+    // one tag on two different manifests is ambiguous: refuse rather than guess
+    if (new Set(hits.map((d) => d.digest)).size > 1)
+      throw inputError(
+        `${store.where}: tag "${sel.tag}" names ${hits.length} different manifests in index.json`,
+      );
+    desc = hits[0];
+  } else if (new Set(top.map((d) => d.digest)).size === 1) {
+    // one manifest listed under several tags (or the same descriptor twice) is still one image
     desc = top[0];
   } else {
     desc = selectPlatform(top, sel.platform, `${store.where}:index.json`);
