@@ -41,6 +41,35 @@ export function alertSummary(d: Detection): string {
   );
 }
 
+/** The alert body for one decision (the monitor's responder and the server's fleet policy share it). */
+export function alertMessage(
+  dec: Decision,
+  event: AlertMessage["event"],
+  actions: ActionOutcome[],
+  at: number,
+  host?: string,
+  approval?: AlertMessage["approval"],
+): AlertMessage {
+  const d = dec.detection;
+  return {
+    id: randomUUID(),
+    event,
+    rule: dec.rule,
+    mode: dec.mode,
+    detector: d.detector,
+    detection: d.id,
+    severity: d.severity,
+    container: d.container,
+    evidence: d.evidence,
+    actions,
+    summary: `${alertSummary(d)}${dec.count > 1 ? ` (×${dec.count})` : ""}`,
+    count: dec.count,
+    time: new Date(at).toISOString(),
+    ...(host ? { host } : {}),
+    ...(approval ? { approval } : {}),
+  };
+}
+
 export class PolicyResponder implements Responder {
   readonly engine: PolicyEngine;
   /** approvals in flight, so shutdown can wait for or abandon them */
@@ -61,24 +90,7 @@ export class PolicyResponder implements Responder {
     actions: ActionOutcome[],
     approval?: AlertMessage["approval"],
   ): AlertMessage {
-    const d = dec.detection;
-    return {
-      id: randomUUID(),
-      event,
-      rule: dec.rule,
-      mode: dec.mode,
-      detector: d.detector,
-      detection: d.id,
-      severity: d.severity,
-      container: d.container,
-      evidence: d.evidence,
-      actions,
-      summary: `${alertSummary(d)}${dec.count > 1 ? ` (×${dec.count})` : ""}`,
-      count: dec.count,
-      time: new Date(this.now()).toISOString(),
-      ...(this.host ? { host: this.host } : {}),
-      ...(approval ? { approval } : {}),
-    };
+    return alertMessage(dec, event, actions, this.now(), this.host, approval);
   }
 
   private async send(dec: Decision, msg: AlertMessage): Promise<void> {

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { AlertMessage, Detection, Policy } from "../model/index.js";
 import { type Channel, closeChannels, createChannels } from "../policy/channels/index.js";
@@ -6,7 +5,7 @@ import { sendOrDeadLetter } from "../policy/dead-letter.js";
 import { PolicyEngine } from "../policy/engine.js";
 import { parsePolicy } from "../policy/policy-file.js";
 import { defaultStateDir } from "../policy/state-dir.js";
-import { alertSummary } from "../runtime/respond.js";
+import { alertMessage } from "../runtime/respond.js";
 import type { ServerContext } from "./context.js";
 
 /**
@@ -49,26 +48,12 @@ export class FleetPolicy {
     const deadLetter = join(this.ctx.options.stateDir ?? defaultStateDir(), "server-dead-letter.jsonl");
     for (const dec of p.engine.decide(detection, Date.now())) {
       if (!dec.deliver) continue;
-      const msg: AlertMessage = {
-        id: randomUUID(),
-        event: "detection",
-        rule: dec.rule,
-        mode: dec.mode,
-        detector: detection.detector,
-        detection: detection.id,
-        severity: detection.severity,
-        container: detection.container,
-        evidence: detection.evidence,
-        actions: dec.interventions.map((i) => ({
-          type: i.type,
-          status: "skipped" as const,
-          detail: "fleet policy alerts only; the host's agent acts under its own policy",
-        })),
-        summary: `${alertSummary(detection)}${dec.count > 1 ? ` (×${dec.count})` : ""}`,
-        count: dec.count,
-        time: new Date().toISOString(),
-        ...(detection.host ? { host: detection.host } : {}),
-      };
+      const skipped = dec.interventions.map((i) => ({
+        type: i.type,
+        status: "skipped" as const,
+        detail: "fleet policy alerts only; the host's agent acts under its own policy",
+      }));
+      const msg = alertMessage(dec, "detection", skipped, Date.now(), detection.host);
       await this.ctx.audit.append("alert", {
         id: msg.id,
         rule: msg.rule,

@@ -1,6 +1,8 @@
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { matchInventory } from "../match/matcher.js";
-import { type Detection, type Finding, type Report, SEVERITIES, type Severity } from "../model/index.js";
+import type { Detection, Finding, Report } from "../model/index.js";
+import { summarize } from "../report/summary.js";
+import { sleep } from "../runtime/events.js";
 import { VERSION } from "../version.js";
 import { type DatabaseStatus, databaseStatus, resolveDbPath, VulnDb } from "../vulndb/index.js";
 import type { ServerContext } from "./context.js";
@@ -25,12 +27,6 @@ export function dbStatus(ctx: ServerContext): DatabaseStatus | { missing: string
 
 const findingKey = (f: Finding) =>
   f.kind === "vulnerability" ? `${f.id} ${f.package}` : `${f.kind} ${f.id} ${JSON.stringify(f.location)}`;
-
-function summarise(findings: Finding[]): Record<Severity, number> {
-  const s = Object.fromEntries(SEVERITIES.map((x) => [x, 0])) as Record<Severity, number>;
-  for (const f of findings) s[f.severity]++;
-  return s;
-}
 
 export interface ReevaluationResult {
   images: number;
@@ -97,7 +93,7 @@ async function reevaluateOne(
   const added = vulns.filter((f) => !known.has(findingKey(f)));
   if (!added.length) return [];
   const findings = [...r.findings, ...added];
-  const report: Report = { ...r, findings, summary: summarise(findings) };
+  const report: Report = { ...r, findings, summary: summarize(findings) };
   await ctx.store.putScan({ ...scan, report, summary: report.summary, kinds: kindCounts(findings) });
   await ctx.audit.append("change", {
     by: "re-evaluation",
@@ -115,20 +111,13 @@ export async function startReevaluation(ctx: ServerContext, signal: AbortSignal)
   const every = ctx.options.dbWatchMs ?? 60_000;
   if (!every) return;
   const path = resolveDbPath(ctx.options.vulnDb);
-  const stamp = () => (existsSync(path) ? `${statSync(path).mtimeMs}:${statSync(path).size}` : "");
+  const stamp = () => {
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st ? `${st.mtimeMs}:${st.size}` : "";
+  };
   let seen = stamp();
   while (!signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, every);
-      signal.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(t);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    await sleep(every, signal);
     if (signal.aborted) break;
     const now = stamp();
     if (now === seen || !now) continue;

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { APPROVAL_STATES } from "../store/common.js";
 import type { ApprovalState } from "../store/types.js";
-import { listQuery } from "./images.js";
+import { listQuerystring } from "./images.js";
 
 /**
  * Interventions agents hold for a human. Operators approve or deny here (or in the dashboard); the
@@ -13,15 +14,10 @@ export default async function approvalRoutes(app: FastifyInstance, ctx: ServerCo
     {
       config: { role: "viewer", summary: "approvals, newest first" },
       schema: {
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            ...listQuery,
-            state: { type: "string", enum: ["pending", "approved", "denied", "expired"] },
-            host: { type: "string" },
-          },
-        },
+        querystring: listQuerystring({
+          state: { type: "string", enum: [...APPROVAL_STATES] },
+          host: { type: "string" },
+        }),
       },
     },
     async (req) => ({ items: await ctx.store.listApprovals(req.query) }),

@@ -4,7 +4,7 @@ import type { AgentReport, AgentReportResponse } from "../../model/index.js";
 import { SEVERITIES } from "../../model/index.js";
 import type { ServerContext } from "../context.js";
 import { agentEventSchema } from "./agent-event-schema.js";
-import { listQuery } from "./images.js";
+import { listQuerystring } from "./images.js";
 
 /** Agents report here; hosts, their containers, alerts, detections and CIS bench scores are read here. */
 
@@ -22,11 +22,7 @@ const agentReportSchema = {
   },
 } as const;
 
-const hostQuery = {
-  type: "object",
-  additionalProperties: false,
-  properties: { ...listQuery, host: { type: "string" } },
-} as const;
+const hostQuery = listQuerystring({ host: { type: "string" } });
 
 export default async function fleetRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.post<{ Body: AgentReport }>(

@@ -1,13 +1,21 @@
 import type { FastifyInstance } from "fastify";
 import { SEVERITIES } from "../../model/index.js";
 import type { ServerContext } from "../context.js";
+import { JOB_STATES } from "../store/common.js";
 
 /** Stored scans (by image digest), severity trends, and scan jobs. */
 
-export const listQuery = {
+const listQuery = {
   limit: { type: "integer", minimum: 1, maximum: 500, default: 100 },
   offset: { type: "integer", minimum: 0, default: 0 },
 } as const;
+
+/** The querystring schema of a paged list: limit, offset and the list's own filters. */
+export const listQuerystring = (filters: Record<string, unknown> = {}) => ({
+  type: "object",
+  additionalProperties: false,
+  properties: { ...listQuery, ...filters },
+});
 
 const notFound = (what: string) => ({ error: `no ${what}` });
 
@@ -20,15 +28,10 @@ export default async function imageRoutes(app: FastifyInstance, ctx: ServerConte
         summary: "scanned images, newest first (severity = at least one finding ≥ it)",
       },
       schema: {
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            ...listQuery,
-            severity: { type: "string", enum: [...SEVERITIES] },
-            ref: { type: "string" },
-          },
-        },
+        querystring: listQuerystring({
+          severity: { type: "string", enum: [...SEVERITIES] },
+          ref: { type: "string" },
+        }),
       },
     },
     async (req) => {
@@ -111,14 +114,7 @@ export default async function imageRoutes(app: FastifyInstance, ctx: ServerConte
     {
       config: { role: "viewer", summary: "scan jobs" },
       schema: {
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            ...listQuery,
-            state: { type: "string", enum: ["queued", "running", "done", "failed"] },
-          },
-        },
+        querystring: listQuerystring({ state: { type: "string", enum: [...JOB_STATES] } }),
       },
     },
     async (req) => {
